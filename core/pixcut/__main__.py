@@ -1,0 +1,3 @@
+from pixcut.cli.main import main
+
+raise SystemExit(main())

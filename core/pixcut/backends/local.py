@@ -1,0 +1,64 @@
+"""The offline backend: the same options and the same typed result as the cloud, with no account.
+
+Order of work mirrors the API: EXIF orientation and the 32 MP limit (imageio),
+``max_pixels`` downscale, mask prediction at model size (engine), a cutout at the
+working size, then the shared finishing and encoding (finishing). Memory stays
+bounded for large inputs because the model sees only a small copy and the mask is
+upsampled once.
+"""
+
+from __future__ import annotations
+
+from pixcut.backends import BackendSettings, ImageInput
+from pixcut.errors import OptionsError
+from pixcut.finishing import build_result, make_cutout
+from pixcut.hookspecs import hookimpl
+from pixcut.imageio import downscale_to, load_input
+from pixcut.options import RemovalOptions
+from pixcut.result import RemovalResult
+from pixcut.watermark import apply_test_watermark
+
+
+class LocalBackend:
+    """Runs the ONNX engine in this process; thread-safe (the engine session is shared)."""
+
+    name = "local"
+
+    def __init__(self, settings: BackendSettings) -> None:
+        self.settings = settings
+        self._engine = None
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        if self._engine is None:
+            from pixcut.engine import get_engine  # numpy/onnxruntime only when actually used
+
+            self._engine = get_engine(self.settings.model, self.settings.threads)
+        return self._engine
+
+    def remove(self, source: ImageInput, options: RemovalOptions) -> RemovalResult:
+        if source.data is None:
+            raise OptionsError(
+                "image.url: the offline backend does not fetch URLs; download the image first, "
+                "or use 'pixcut serve --allow-url-fetch'"
+            )
+        loaded = load_input(source.data)
+        work = downscale_to(loaded.image, options.max_pixels)
+        alpha = self.engine.predict_alpha(work.convert("RGB"))
+        cutout = make_cutout(work, alpha)
+        del alpha
+        return build_result(
+            cutout,
+            options,
+            input_size=loaded.size,
+            orientation=loaded.orientation,
+            credits_charged=0.0,
+            credits_calculated=0.0 if options.test else None,
+            decorate=apply_test_watermark if options.test else None,
+            backend=self.name,
+        )
+
+
+@hookimpl
+def pixcut_register_backends(register) -> None:  # type: ignore[no-untyped-def]
+    register("local", LocalBackend, "offline engine (ONNX, U^2-Net small by default; no account, no network)")

@@ -1,0 +1,210 @@
+"""Batch removal: output planning, the provider's ramp-up, resumable and interruptible runs.
+
+The provider asks batch clients to start with at most 5 threads and add one every
+5 minutes. Here worker *k* simply waits ``(k - initial + 1) x interval`` before it
+takes its first job; each worker keeps its own 429 back-off (the cloud client's
+state is per thread). Outputs are written atomically, so an interrupted batch
+leaves only complete files and ``skip_existing`` resumes it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pixcut.errors import OptionsError, PixcutError
+
+IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".tif", ".tiff"})
+RAMP_INITIAL = 5
+RAMP_INTERVAL = 300.0
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    input: Path
+    output: Path
+
+
+def expand_inputs(inputs: Iterable[str], recursive: bool = False) -> list[tuple[Path, Path | None]]:
+    """Files as given; folders expanded to their image files. Returns (file, folder it came from)."""
+    found: list[tuple[Path, Path | None]] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            for child in sorted(path.glob(pattern)):
+                if child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
+                    found.append((child, path))
+        else:
+            found.append((path, None))
+    return found
+
+
+def plan_outputs(
+    inputs: Iterable[str],
+    *,
+    output: str | None,
+    out_dir: str | None,
+    extension: str,
+    recursive: bool = False,
+) -> list[BatchItem]:
+    """Decide every output path up front, so collisions and input overwrites fail before any work."""
+    expanded = expand_inputs(inputs, recursive)
+    if not expanded:
+        raise OptionsError("no input images found")
+    if output and (len(expanded) > 1 or out_dir):
+        raise OptionsError("-o/--output takes a single input; use --out-dir for several")
+    items: list[BatchItem] = []
+    for path, root in expanded:
+        if output:
+            target = Path(output)
+        else:
+            folder = Path(out_dir) if out_dir else path.parent
+            relative = path.parent.relative_to(root) if root is not None else Path()
+            stem = path.stem if out_dir else f"{path.stem}-cutout"
+            target = folder / relative / f"{stem}{extension}"
+        items.append(BatchItem(path, target))
+    input_set = {_key(p) for p, _ in expanded}
+    seen: dict[str, Path] = {}
+    for item in items:
+        key = _key(item.output)
+        if key in input_set:
+            raise OptionsError(f"output {item.output} is one of the inputs; pixcut never overwrites an input")
+        if key in seen:
+            raise OptionsError(f"{seen[key]} and {item.input} would both be written to {item.output}")
+        seen[key] = item.input
+    return items
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(str(path.resolve()))
+
+
+Event = dict[str, Any]
+
+
+@dataclass
+class BatchSummary:
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    credits_charged: float = 0.0
+    interrupted: bool = False
+
+    def to_json(self) -> Event:
+        return {
+            "event": "summary",
+            "done": self.done,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "credits_charged": self.credits_charged,
+            "interrupted": self.interrupted,
+        }
+
+
+def run_batch(
+    items: list[BatchItem],
+    process: Callable[[BatchItem], Event],
+    report: Callable[[Event], None],
+    *,
+    jobs: int = 1,
+    ramp_initial: int = RAMP_INITIAL,
+    ramp_interval: float = RAMP_INTERVAL,
+    skip_existing: bool = False,
+    stop: threading.Event | None = None,
+    start_fields: Event | None = None,
+) -> BatchSummary:
+    """Run ``process`` over ``items`` with up to ``jobs`` workers, ramping up as the provider asks.
+
+    ``process`` returns the 'result' event for an item (it writes the output
+    itself). Errors become 'error' events and never stop the other items. Setting
+    ``stop`` (or Ctrl-C in the calling thread) lets running items finish and starts
+    no new ones.
+    """
+    stop = stop or threading.Event()
+    summary = BatchSummary()
+    lock = threading.Lock()
+    work: queue.Queue[BatchItem] = queue.Queue()
+    total = len(items)
+    report({"event": "start", "total": total, **(start_fields or {})})
+    for item in items:
+        if skip_existing and item.output.exists():
+            summary.skipped += 1
+            report({"event": "skipped", "input": str(item.input), "output": str(item.output)})
+        else:
+            work.put(item)
+
+    def progress(item: BatchItem | None, stage: str) -> None:
+        report({
+            "event": "progress",
+            "done": summary.done,
+            "failed": summary.failed,
+            "skipped": summary.skipped,
+            "total": total,
+            "input": str(item.input) if item else None,
+            "stage": stage,
+        })
+
+    # Wakes late-starting workers early when the queue is drained or the batch is stopped.
+    wake = threading.Event()
+
+    def worker(index: int) -> None:
+        delay = max(0, index - ramp_initial + 1) * ramp_interval
+        if delay:
+            wake.wait(delay)
+        while not stop.is_set():
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                handle(item)
+            finally:
+                work.task_done()
+
+    def handle(item: BatchItem) -> None:
+        with lock:
+            progress(item, "processing")
+        try:
+            event = process(item)
+        except PixcutError as exc:
+            event = {"event": "error", "input": str(item.input), "error": exc.to_json()}
+        except Exception as exc:  # one bad item must not end the batch
+            event = {
+                "event": "error",
+                "input": str(item.input),
+                "error": {"type": type(exc).__name__, "status": None, "code": None, "message": str(exc)},
+            }
+        with lock:
+            if event.get("event") == "error":
+                summary.failed += 1
+            else:
+                summary.done += 1
+                summary.credits_charged += float(event.get("credits_charged") or 0.0)
+            report(event)
+            progress(item, "finished")
+
+    threads = [
+        threading.Thread(target=worker, args=(i,), name=f"pixcut-worker-{i}", daemon=True)
+        for i in range(max(1, min(jobs, work.qsize() or 1)))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while work.unfinished_tasks and not stop.is_set():
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        stop.set()
+    wake.set()
+    for thread in threads:
+        thread.join()  # items in flight finish; their outputs are written atomically
+    if stop.is_set():
+        summary.interrupted = True
+    report(summary.to_json())
+    return summary

@@ -1,0 +1,1 @@
+"""The ``pixcut`` command line: one module per subcommand, each with ``add_parser(subparsers)``."""

@@ -1,0 +1,53 @@
+"""Entry point: builds the parser from the subcommand modules and maps errors to exit codes.
+
+Exit codes: 0 success, 1 some inputs failed, 2 usage or option errors, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pixcut import __version__
+from pixcut.errors import PixcutError
+
+SUBCOMMANDS = ("pixcut.cli.remove", "pixcut.cli.serve", "pixcut.cli.config_cmd", "pixcut.cli.plugins_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pixcut",
+        description="Remove image backgrounds offline (default) or with the Pixian.AI API v2.",
+    )
+    parser.add_argument("--version", action="version", version=f"pixcut {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:  # TEMPORARY while `serve` is being written; remove before commit
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("pixcut: interrupted", file=sys.stderr)
+        return 130
+    except PixcutError as exc:
+        print(f"pixcut: error: {exc.message}", file=sys.stderr)
+        return 2 if exc.status in (None, 400) and type(exc).__name__ == "OptionsError" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""``pixcut remove``: single images and batches, with every API option as a flag."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from pixcut.api import remove_background
+from pixcut.backends import BackendSettings, create_backend
+from pixcut.batch import BatchItem, plan_outputs, run_batch
+from pixcut.cli.reporting import HumanReporter, JsonReporter
+from pixcut.config import load_config
+from pixcut.credentials import Credentials
+from pixcut.errors import OptionsError, PixcutError
+from pixcut.options import OUTPUT_FORMATS, VERTICAL_ALIGNMENTS, RemovalOptions
+from pixcut.result import EXTENSIONS
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "remove",
+        help="remove the background of images",
+        description="Remove the background of one image or a batch (files and folders). Offline by default.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="OUT", help="output file (single input)")
+    out.add_argument("--out-dir", metavar="DIR", help="output folder (default: beside each input, NAME-cutout.png)")
+    p.add_argument("--recursive", action="store_true", help="look for images in sub-folders too")
+
+    api = p.add_argument_group("API options (the Pixian API v2 parameters)")
+    api.add_argument("--test", action="store_true", help="test mode: free, the result carries a watermark")
+    api.add_argument("--max-pixels", type=int, metavar="N", help="downscale inputs above N pixels (100..25000000)")
+    api.add_argument("--background-color", metavar="#RRGGBB", help="opaque background colour (default transparent)")
+    api.add_argument("--crop-to-foreground", action="store_true", help="crop the result to the foreground")
+    api.add_argument("--margin", metavar="CSS", help="margin, 1-4 values in px or %%, e.g. '10px 5%%'")
+    api.add_argument("--target-size", metavar="'W H'", help="force the result size, e.g. '1920 1080'")
+    api.add_argument("--vertical-alignment", choices=VERTICAL_ALIGNMENTS, help="with --target-size (default middle)")
+    api.add_argument("--format", choices=OUTPUT_FORMATS, dest="output_format", help="output format (default auto)")
+    api.add_argument("--jpeg-quality", type=int, metavar="Q", help="JPEG quality 1..100 (default 75)")
+
+    be = p.add_argument_group("backend")
+    be.add_argument("--backend", help="'local' (offline engine, default) or 'pixian' (cloud / --endpoint)")
+    be.add_argument("--endpoint", metavar="URL", help="a Pixian-compatible endpoint, e.g. pixcut serve's")
+    be.add_argument("--api-id", metavar="ID", help="API id (default: PIXIAN_API_ID or the config file)")
+    be.add_argument(
+        "--api-secret", metavar="SECRET", help="API secret (prefer PIXIAN_API_SECRET or 'pixcut config')"
+    )
+    be.add_argument("--delta", action="store_true", help="transfer a Delta PNG and finish the result locally")
+    be.add_argument("--timeout", type=float, default=180.0, metavar="S", help="idle timeout (default 180 s)")
+    be.add_argument("--model", help="offline model: a name (default u2netp) or an .onnx path")
+    be.add_argument("--threads", type=int, help="offline engine threads (default: all cores)")
+
+    batch = p.add_argument_group("batch")
+    batch.add_argument("--jobs", type=int, help="parallel requests (default: 5 cloud, 1 offline)")
+    batch.add_argument(
+        "--ramp-interval",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="cloud ramp-up: start 5 workers, add one every S seconds up to --jobs (default 300)",
+    )
+    batch.add_argument("--skip-existing", action="store_true", help="skip inputs whose output exists (resume)")
+    batch.add_argument("--json", action="store_true", help="machine output: one JSON object per line on stdout")
+    batch.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary")
+    p.set_defaults(func=run)
+
+
+def options_from_args(args: argparse.Namespace) -> RemovalOptions:
+    values: dict[str, Any] = {}
+    for name in (
+        "max_pixels",
+        "background_color",
+        "margin",
+        "target_size",
+        "vertical_alignment",
+        "output_format",
+        "jpeg_quality",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            values[name] = value
+    values["test"] = args.test
+    values["crop_to_foreground"] = args.crop_to_foreground
+    return RemovalOptions(**values)
+
+
+def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tuple[str, BackendSettings]:
+    """Backend name and settings: flags first, then the config file, then the offline default."""
+    endpoint = args.endpoint or (config.get("endpoint") if not args.backend else None)
+    backend = args.backend or ("pixian" if args.endpoint else config.get("backend") or "local")
+    credentials = None
+    if args.api_id or args.api_secret:
+        secret = args.api_secret or os.environ.get("PIXIAN_API_SECRET")
+        if not (args.api_id and secret):
+            raise OptionsError("--api-id and --api-secret go together (or set PIXIAN_API_SECRET)")
+        credentials = Credentials(args.api_id, secret)
+    settings = BackendSettings(
+        endpoint=endpoint,
+        credentials=credentials,
+        read_timeout=args.timeout,
+        model=args.model,
+        threads=args.threads,
+    )
+    return backend, settings
+
+
+def run(args: argparse.Namespace) -> int:
+    report = JsonReporter() if args.json else HumanReporter(quiet=args.quiet)
+    try:
+        options = options_from_args(args)
+        backend_name, settings = settings_from_args(args, load_config())
+        backend = create_backend(backend_name, settings)
+        extension = EXTENSIONS[options.resolved_format]
+        items = plan_outputs(
+            args.inputs, output=args.output, out_dir=args.out_dir, extension=extension, recursive=args.recursive
+        )
+    except PixcutError as exc:
+        report({"event": "error", "input": None, "error": exc.to_json()})
+        return 2
+
+    def process(item: BatchItem) -> dict[str, Any]:
+        result = remove_background(str(item.input), options, backend, delta=args.delta)
+        result.save(item.output)
+        return {
+            "event": "result",
+            "input": str(item.input.resolve()),
+            "output": str(item.output.resolve()),
+            "format": result.format,
+            **result.info.to_json(),
+        }
+
+    jobs = args.jobs or (1 if backend.name == "local" else 5)
+    summary = run_batch(
+        items,
+        process,
+        report,
+        jobs=jobs,
+        ramp_interval=args.ramp_interval if backend.name != "local" else 0.0,
+        skip_existing=args.skip_existing,
+        start_fields={"backend": backend.name},
+    )
+    if summary.interrupted:
+        return 130
+    return 1 if summary.failed else 0

@@ -1,0 +1,60 @@
+"""The user's configuration file: where it lives and how it is written.
+
+It may hold the API secret, so it is created with mode 0600 and written
+atomically; nothing else in pixcut writes the secret anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pixcut.atomic import write_atomic
+from pixcut.errors import PixcutError
+
+
+def config_dir() -> Path:
+    """``PIXCUT_CONFIG_DIR`` if set, else the platform's user config folder for pixcut."""
+    override = os.environ.get("PIXCUT_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("pixcut"))
+
+
+def config_path() -> Path:
+    return config_dir() / "config.json"
+
+
+def load_config() -> dict[str, Any]:
+    path = config_path()
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise PixcutError(f"cannot read the config file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PixcutError(f"the config file {path} is not valid JSON ({exc.msg}); fix or delete it") from None
+    return data if isinstance(data, dict) else {}
+
+
+def save_config(data: dict[str, Any]) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=0o600)
+
+
+def update_config(**changes: Any) -> Path:
+    data = load_config()
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return save_config(data)

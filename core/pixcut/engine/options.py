@@ -1,0 +1,38 @@
+"""Engine options: the knobs of mask refinement, with defaults chosen on the eval split.
+
+Frozen (hashable) so an options value can be part of the engine cache key and shared across
+threads without copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the model's low-resolution prediction becomes a full-resolution alpha.
+
+    - ``flip``: test-time augmentation, average with the prediction of the mirrored image
+      (one extra inference).
+    - ``guided_radius``: guided-filter radius in pixels of the full-size image (0 = off); the
+      filter snaps the upsampled mask to edges of the full-resolution image.
+    - ``guided_eps``: guided-filter regularisation (larger = smoother, closer to the input mask).
+    - ``guided_color``: guide with the RGB image (separates equal-brightness colours) instead of
+      its grey version (cheaper).
+    - ``sharpen``: gain of a logistic contrast curve applied to the min-max output (0 = off);
+      U^2-Net's outputs are soft around boundaries and in low-confidence regions.
+    - ``sharpen_center``: the alpha value the curve maps to 0.5.
+    """
+
+    flip: bool = False
+    guided_radius: int = 0
+    guided_eps: float = 1e-3
+    guided_color: bool = True
+    sharpen: float = 0.0
+    sharpen_center: float = 0.5
+
+    @classmethod
+    def stock(cls) -> EngineOptions:
+        """rembg's pipeline exactly: no refinement at all."""
+        return cls(flip=False, guided_radius=0, sharpen=0.0)

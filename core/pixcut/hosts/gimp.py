@@ -1,0 +1,62 @@
+"""Install the GIMP 3 plug-in (``pixcut plugins install gimp``).
+
+GIMP 3 loads a Python plug-in only from a folder named like its executable file
+(``plug-ins/pixcut-gimp/pixcut-gimp.py``), so the whole ``pixcut-gimp`` folder is copied (or
+linked), the run bit is set, and ``pixcut-location.json`` records this pixcut's executable:
+GIMP's own Python usually cannot import pixcut, and GIMP is often started without the venv on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from pixcut.hosts.common import LOCATION_FILE, copy_tree, remove_path, repo_plugins_dir, write_location
+
+PLUGIN_NAME = "pixcut-gimp"
+PLUGIN_FILE = f"{PLUGIN_NAME}.py"
+
+
+def default_dest() -> Path:
+    """GIMP 3's user plug-ins folder: ``$GIMP3_DIRECTORY/plug-ins`` or ``~/.config/GIMP/3.0/plug-ins``."""
+    profile = os.environ.get("GIMP3_DIRECTORY", "").strip()
+    if profile:
+        return Path(profile).expanduser() / "plug-ins"
+    return Path.home() / ".config" / "GIMP" / "3.0" / "plug-ins"
+
+
+def plugin_source() -> Path:
+    """The ``pixcut-gimp`` folder shipped with pixcut (bundled in the wheel or the checkout's ``plugins/``)."""
+    source = repo_plugins_dir() / "gimp" / PLUGIN_NAME
+    if not (source / PLUGIN_FILE).is_file():
+        raise FileNotFoundError(f"the GIMP plug-in is missing from this pixcut installation: {source}")
+    return source
+
+
+def install(dest: Path | None = None, link: bool = False) -> Path:
+    """Copy (or symlink) the plug-in folder into ``dest`` and return the installed plug-in folder.
+
+    With ``link`` the folder is a symlink to the sources (for plug-in developers); the location
+    file is then written into the source folder, where ``.gitignore`` keeps it out of commits.
+    """
+    target = (Path(dest).expanduser() if dest else default_dest()) / PLUGIN_NAME
+    copy_tree(plugin_source(), target, link=link)
+    script = target / PLUGIN_FILE
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    write_location(target)
+    return target
+
+
+def uninstall(dest: Path | None = None) -> list[Path]:
+    """Remove the installed plug-in folder (a copy or a link); return what was removed (empty if none)."""
+    target = (Path(dest).expanduser() if dest else default_dest()) / PLUGIN_NAME
+    removed: list[Path] = []
+    if target.is_symlink():
+        # A linked install wrote its location file into the sources: take it back out.
+        location = target.resolve() / LOCATION_FILE
+        if remove_path(location):
+            removed.append(location)
+    if remove_path(target):
+        removed.append(target)
+    return removed

@@ -1,0 +1,279 @@
+"""Every parameter of the remove-background API v2 as one validated, typed object.
+
+Validation happens here, before any request, so a typo never costs credits and
+every front end (Python API, CLI, server, host plug-ins through the CLI) reports
+the same message naming the field and its allowed form. The object converts to
+the API's exact form fields and back, so the client and ``pixcut serve`` share
+one parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from pixcut.errors import OptionsError
+
+VerticalAlignment = Literal["top", "middle", "bottom"]
+OutputFormat = Literal["auto", "png", "jpeg", "delta_png"]
+
+VERTICAL_ALIGNMENTS: tuple[str, ...] = ("top", "middle", "bottom")
+OUTPUT_FORMATS: tuple[str, ...] = ("auto", "png", "jpeg", "delta_png")
+MIN_MAX_PIXELS = 100
+MAX_MAX_PIXELS = 25_000_000
+MAX_TARGET_SIDE = 25_000
+
+# Form field name -> attribute name. The API's names are dotted snake_case.
+FORM_FIELDS: dict[str, str] = {
+    "test": "test",
+    "max_pixels": "max_pixels",
+    "background.color": "background_color",
+    "result.crop_to_foreground": "crop_to_foreground",
+    "result.margin": "margin",
+    "result.target_size": "target_size",
+    "result.vertical_alignment": "vertical_alignment",
+    "output.format": "output_format",
+    "output.jpeg_quality": "jpeg_quality",
+}
+INPUT_FIELDS: tuple[str, ...] = ("image", "image.base64", "image.url")
+
+_LENGTH = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(px|%)$")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+@dataclass(frozen=True)
+class Length:
+    """One margin value: pixels, or a percentage of the size it applies to."""
+
+    value: float
+    unit: Literal["px", "%"]
+
+    def resolve(self, reference: int) -> int:
+        """Pixels for this length; ``reference`` is the side length a percentage refers to."""
+        if self.unit == "px":
+            return int(round(self.value))
+        return int(round(self.value * reference / 100.0))
+
+    def __str__(self) -> str:
+        number = f"{self.value:g}"
+        return f"{number}{self.unit}"
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A CSS-style margin: the four sides after shorthand expansion."""
+
+    top: Length
+    right: Length
+    bottom: Length
+    left: Length
+    text: str = field(default="0px", compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> Margin:
+        """Parse 1-4 lengths with CSS shorthand semantics (all; v h; top h bottom; top right bottom left)."""
+        parts = str(text).split()
+        if not 1 <= len(parts) <= 4:
+            raise OptionsError(
+                f"result.margin: expected 1 to 4 lengths like '10px' or '5.5%', got {text!r}"
+            )
+        lengths: list[Length] = []
+        for part in parts:
+            match = _LENGTH.match(part.strip().lower())
+            if not match:
+                raise OptionsError(
+                    f"result.margin: {part!r} is not a length; use a number followed by 'px' or '%' "
+                    f"(e.g. '10px 20% 5px 15%')"
+                )
+            lengths.append(Length(float(match.group(1)), match.group(2)))  # type: ignore[arg-type]
+        if len(lengths) == 1:
+            top = right = bottom = left = lengths[0]
+        elif len(lengths) == 2:
+            top = bottom = lengths[0]
+            right = left = lengths[1]
+        elif len(lengths) == 3:
+            top, right, bottom = lengths
+            left = right
+        else:
+            top, right, bottom, left = lengths
+        return cls(top, right, bottom, left, text=" ".join(str(length) for length in lengths))
+
+    @property
+    def is_zero(self) -> bool:
+        return all(side.value == 0 for side in (self.top, self.right, self.bottom, self.left))
+
+    def resolve(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """Pixels (top, right, bottom, left): vertical sides refer to ``height``, horizontal to ``width``."""
+        return (
+            self.top.resolve(height),
+            self.right.resolve(width),
+            self.bottom.resolve(height),
+            self.left.resolve(width),
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+
+ZERO_MARGIN = Margin.parse("0px")
+
+
+def parse_bool(name: str, value: Any) -> bool:
+    """Booleans as the API accepts them: true/false (any case) or 1/0."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise OptionsError(f"{name}: expected true or false, got {value!r}")
+
+
+def _parse_int(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise OptionsError(f"{name}: expected an integer from {low} to {high}, got {value!r}")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise OptionsError(f"{name}: expected an integer from {low} to {high}, got {value!r}") from None
+    if not low <= number <= high:
+        raise OptionsError(f"{name}: expected an integer from {low} to {high}, got {number}")
+    return number
+
+
+def _parse_color(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if not _COLOR.match(text):
+        raise OptionsError(
+            f"background.color: expected '#RRGGBB' with the '#' (e.g. '#0055FF'), got {value!r}"
+        )
+    return text.upper()
+
+
+def _parse_target_size(value: Any) -> tuple[int, int] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        parts = value.replace("x", " ").replace(",", " ").split()
+    else:
+        parts = list(value)
+    if len(parts) != 2:
+        raise OptionsError(f"result.target_size: expected 'width height' in pixels (e.g. '1920 1080'), got {value!r}")
+    width = _parse_int("result.target_size width", parts[0], 1, MAX_TARGET_SIDE)
+    height = _parse_int("result.target_size height", parts[1], 1, MAX_TARGET_SIDE)
+    return width, height
+
+
+def _parse_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise OptionsError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class RemovalOptions:
+    """The API's parameters. Construct with plain Python values or strings; all are validated.
+
+    ``margin`` and ``target_size`` accept the API's text forms ('10px 5%', '1920 1080')
+    as well as a ``Margin`` or a (width, height) tuple.
+    """
+
+    test: bool = False
+    max_pixels: int = MAX_MAX_PIXELS
+    background_color: str | None = None
+    crop_to_foreground: bool = False
+    margin: Margin = ZERO_MARGIN
+    target_size: tuple[int, int] | None = None
+    vertical_alignment: VerticalAlignment = "middle"
+    output_format: OutputFormat = "auto"
+    jpeg_quality: int = 75
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "test", parse_bool("test", self.test))
+        set_(self, "max_pixels", _parse_int("max_pixels", self.max_pixels, MIN_MAX_PIXELS, MAX_MAX_PIXELS))
+        set_(self, "background_color", _parse_color(self.background_color))
+        set_(self, "crop_to_foreground", parse_bool("result.crop_to_foreground", self.crop_to_foreground))
+        margin = self.margin
+        if margin is None or margin == "":
+            margin = ZERO_MARGIN
+        elif not isinstance(margin, Margin):
+            margin = Margin.parse(str(margin))
+        set_(self, "margin", margin)
+        set_(self, "target_size", _parse_target_size(self.target_size))
+        set_(
+            self,
+            "vertical_alignment",
+            _parse_choice("result.vertical_alignment", self.vertical_alignment, VERTICAL_ALIGNMENTS),
+        )
+        set_(self, "output_format", _parse_choice("output.format", self.output_format, OUTPUT_FORMATS))
+        set_(self, "jpeg_quality", _parse_int("output.jpeg_quality", self.jpeg_quality, 1, 100))
+
+    # -- conversions -------------------------------------------------------------------------
+
+    def to_form(self) -> dict[str, str]:
+        """The API's form fields for every parameter that differs from its default."""
+        default = RemovalOptions()
+        form: dict[str, str] = {}
+        for name, attr in FORM_FIELDS.items():
+            value = getattr(self, attr)
+            if value == getattr(default, attr):
+                continue
+            form[name] = _form_value(value)
+        return form
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, Any]) -> RemovalOptions:
+        """Parse the API's form fields; unknown fields are an error (input fields are skipped)."""
+        kwargs: dict[str, Any] = {}
+        for name, value in form.items():
+            if name in INPUT_FIELDS:
+                continue
+            attr = FORM_FIELDS.get(name)
+            if attr is None:
+                raise OptionsError(
+                    f"{name}: unknown parameter; the API accepts {', '.join(FORM_FIELDS)} "
+                    f"and one of {', '.join(INPUT_FIELDS)}"
+                )
+            kwargs[attr] = value
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> RemovalOptions:
+        return replace(self, **changes)
+
+    @property
+    def resolved_format(self) -> str:
+        """``auto`` resolved as the API does: JPEG when a background colour makes the result opaque."""
+        if self.output_format == "auto":
+            return "jpeg" if self.background_color else "png"
+        return self.output_format
+
+    @property
+    def needs_finishing(self) -> bool:
+        """True when the result differs from the plain full-size cutout."""
+        return bool(
+            self.crop_to_foreground or self.target_size or not self.margin.is_zero or self.background_color
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = str(value) if isinstance(value, Margin) else value
+        return out
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return " ".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,122 @@
+"""Krita document side: export the source layer's pixels, insert the cutout layer or mask.
+
+Everything here runs on Krita's GUI thread and touches only the new nodes, never the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from krita import Krita, Selection
+from PyQt5.QtCore import QByteArray
+
+from .logic import (
+    PixcutPluginError,
+    alpha_channel,
+    bgra_to_rgba,
+    check_layer_format,
+    cutout_name,
+    rgba_to_bgra,
+)
+
+MASK_NAME = "pixcut mask"
+
+
+@dataclass
+class Exported:
+    """The source layer's pixels (straight RGBA8) and where they sit on the canvas."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    rgba: bytes
+
+
+def active_source():
+    """(document, paint layer) the action works on, or a clear refusal."""
+    doc = Krita.instance().activeDocument()
+    if doc is None:
+        raise PixcutPluginError("Open an image first: there is no active document.")
+    node = doc.activeNode()
+    if node is None or node.type() != "paintlayer":
+        kind = node.type() if node is not None else "nothing"
+        raise PixcutPluginError(f"Select a paint layer (the active node is {kind}).")
+    check_layer_format(node.colorModel(), node.colorDepth())
+    return doc, node
+
+
+def export_layer(node) -> Exported:
+    """The layer's pixels within its bounds: Krita stores RGBA/U8 as B,G,R,A with straight alpha."""
+    bounds = node.bounds()
+    if bounds.width() <= 0 or bounds.height() <= 0:
+        raise PixcutPluginError(f"The layer {node.name()!r} is empty.")
+    data = bytes(node.pixelData(bounds.x(), bounds.y(), bounds.width(), bounds.height()))
+    return Exported(bounds.x(), bounds.y(), bounds.width(), bounds.height(), bgra_to_rgba(data))
+
+
+def is_attached(doc, node) -> bool:
+    """The source may have been deleted while pixcut ran; then there is nowhere to insert."""
+    parent = node.parentNode()
+    return parent is not None and doc.rootNode() is not None
+
+
+def insert_layer(doc, source, rgba: bytes, x: int, y: int, width: int, height: int):
+    """Add the cutout as a new paint layer directly above ``source``.
+
+    The node is filled before it is attached, so the one ``addChildNode`` is the only change
+    to the document: Krita records it as a single undo step.
+    """
+    layer = doc.createNode(cutout_name(source.name()), "paintlayer")
+    if (layer.colorModel(), layer.colorDepth()) != ("RGBA", "U8"):
+        layer.setColorSpace("RGBA", "U8", source.colorProfile())
+    layer.setPixelData(QByteArray(rgba_to_bgra(rgba)), x, y, width, height)
+    source.parentNode().addChildNode(layer, source)
+    _finish(doc, layer)
+    return layer
+
+
+def insert_mask(doc, source, rgba: bytes, x: int, y: int, width: int, height: int):
+    """Add a copy of ``source`` directly above it, carrying a transparency mask made of the alpha."""
+    selection = Selection()
+    selection.setPixelData(QByteArray(alpha_channel(rgba)), x, y, width, height)
+    copy = source.duplicate()
+    copy.setName(cutout_name(source.name()))
+    if hasattr(doc, "createTransparencyMask"):  # Krita 5.2+: the whole insertion is one undo step
+        mask = doc.createTransparencyMask(MASK_NAME)
+        mask.setSelection(selection)
+        copy.addChildNode(mask, None)
+        source.parentNode().addChildNode(copy, source)
+    else:
+        source.parentNode().addChildNode(copy, source)
+        _mask_from_selection(doc, copy, selection)
+    _finish(doc, copy)
+    return copy
+
+
+def _mask_from_selection(doc, copy, selection) -> None:
+    """Krita 5.1 cannot fill a mask from Python: use its own action on a temporary selection.
+
+    That adds a second undo step (the copy, then the mask). The user's selection is restored.
+    """
+    if Krita.instance().activeDocument() is not doc and Krita.instance().activeDocument() != doc:
+        copy.remove()
+        raise PixcutPluginError("Mask mode needs the image to stay the active document while it runs.")
+    previous = doc.selection()
+    doc.setSelection(selection)
+    doc.setActiveNode(copy)
+    doc.waitForDone()
+    Krita.instance().action("add_new_transparency_mask").trigger()
+    doc.waitForDone()
+    doc.setSelection(previous)
+    masks = [child for child in copy.childNodes() if child.type() == "transparencymask"]
+    if not masks:
+        copy.remove()
+        raise PixcutPluginError("Krita did not create the transparency mask.")
+    masks[-1].setName(MASK_NAME)
+
+
+def _finish(doc, node) -> None:
+    doc.setActiveNode(node)
+    doc.refreshProjection()
+    doc.waitForDone()
