@@ -92,10 +92,10 @@ def finish(cutout: Image.Image, options: RemovalOptions) -> Finished:
     result_fg = None
     if fg is not None:
         result_fg = Box(
-            top=offset_top + int(round((fg.top - origin_top) * scale)),
-            left=offset_left + int(round((fg.left - origin_left) * scale)),
-            width=max(1, int(round(fg.width * scale))),
-            height=max(1, int(round(fg.height * scale))),
+            top=offset_top + round((fg.top - origin_top) * scale),
+            left=offset_left + round((fg.left - origin_left) * scale),
+            width=max(1, round(fg.width * scale)),
+            height=max(1, round(fg.height * scale)),
         )
 
     if options.background_color:
@@ -111,8 +111,8 @@ def _place_in_target(content: Image.Image, options: RemovalOptions) -> tuple[Ima
     inner_w = max(1, target_w - left - right)
     inner_h = max(1, target_h - top - bottom)
     scale = min(inner_w / content.width, inner_h / content.height)
-    new_w = max(1, min(inner_w, int(round(content.width * scale))))
-    new_h = max(1, min(inner_h, int(round(content.height * scale))))
+    new_w = max(1, min(inner_w, round(content.width * scale)))
+    new_h = max(1, min(inner_h, round(content.height * scale)))
     scaled = content if (new_w, new_h) == content.size else content.resize(
         (new_w, new_h), Image.Resampling.LANCZOS
     )

@@ -41,7 +41,7 @@ class Box:
 
     @classmethod
     def from_header(cls, text: str) -> Box:
-        parts = [int(round(float(p))) for p in text.replace(",", " ").split()]
+        parts = [round(float(p)) for p in text.replace(",", " ").split()]
         if len(parts) != 4:
             raise ValueError(f"a box needs 4 numbers (top left width height), got {text!r}")
         return cls(*parts)
@@ -57,7 +57,7 @@ def size_to_header(size: tuple[int, int]) -> str:
 
 
 def size_from_header(text: str) -> tuple[int, int]:
-    parts = [int(round(float(p))) for p in text.replace(",", " ").split()]
+    parts = [round(float(p)) for p in text.replace(",", " ").split()]
     if len(parts) != 2:
         raise ValueError(f"a size needs 2 numbers (width height), got {text!r}")
     return parts[0], parts[1]

@@ -9,6 +9,7 @@ one parser.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -52,9 +53,8 @@ class Length:
 
     def resolve(self, reference: int) -> int:
         """Pixels for this length; ``reference`` is the side length a percentage refers to."""
-        if self.unit == "px":
-            return int(round(self.value))
-        return int(round(self.value * reference / 100.0))
+        pixels = self.value if self.unit == "px" else self.value * reference / 100.0
+        return math.floor(pixels + 0.5)  # half up: 2.5px is 3px on every side, not banker's 2
 
     def __str__(self) -> str:
         number = f"{self.value:g}"

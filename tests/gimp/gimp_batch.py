@@ -60,14 +60,25 @@ def stack(image):
              dump(layer, None, RGBA)] for layer in image.get_layers()]
 
 
+def add_neighbours(image, layer):
+    """A layer above and one below the source, so "directly above the source" means something."""
+    kind = Gimp.ImageType.RGBA_IMAGE if image.get_base_type() == Gimp.ImageBaseType.RGB else Gimp.ImageType.GRAYA_IMAGE
+    for name, position in (("Bottom", 1), ("Top", 0)):
+        extra = Gimp.Layer.new(image, name, 16, 16, kind, 100.0, Gimp.LayerMode.NORMAL)
+        image.insert_layer(extra, None, position)
+
+
 def load(case):
     """Load the case's image and apply its set-up (precision, canvas and layer offsets, selection)."""
     image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(case["file"]))
     layer = image.get_layers()[0]
+    layer.set_name(case.get("layer_name", layer.get_name()))
     if case.get("canvas"):
         image.resize(case["canvas"][0], case["canvas"][1], 0, 0)
     if case.get("offsets"):
         layer.set_offsets(*case["offsets"])
+    if case.get("extra_layers"):
+        add_neighbours(image, layer)
     if case.get("precision"):
         image.convert_precision(getattr(Gimp.Precision, case["precision"]))
     if case.get("select_all"):
@@ -95,7 +106,8 @@ def run_case(case):
         values = procedure.run(config)
         result["status"] = values.index(0).value_nick
         error = values.index(1) if values.length() > 1 else None
-        result["error"] = getattr(error, "message", None)
+        result["error"] = error if isinstance(error, str) else getattr(error, "message", None)
+        result["error_type"] = type(error).__name__
         result["stack_after"] = stack(image)
         result["source_after"] = describe(image, source, out_dir, "source-after")
         result["layers"] = [describe(image, layer, out_dir, f"layer{i}") for i, layer in

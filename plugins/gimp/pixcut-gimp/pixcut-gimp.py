@@ -340,7 +340,8 @@ def run_repeat(procedure, run_mode, image, drawables, config, run_data):
     if status == Gimp.PDBStatusType.SUCCESS:
         return procedure.new_return_values(status, GLib.Error())
     error = result.index(1) if result.length() > 1 else None
-    message = error.message if isinstance(error, GLib.Error) and error.message else "Remove Background failed"
+    message = error if isinstance(error, str) else getattr(error, "message", None)
+    message = message or "Remove Background failed"
     return error_values(procedure, status, message)
 
 

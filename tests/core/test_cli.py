@@ -1,0 +1,121 @@
+"""The `pixcut remove` command as users and the host plug-ins run it: a real process, the real engine."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import make_photo
+from PIL import Image
+
+OPTION_FLAGS = [
+    "--test", "--max-pixels", "--background-color", "--crop-to-foreground", "--margin", "--target-size",
+    "--vertical-alignment", "--format", "--jpeg-quality", "--backend", "--endpoint", "--api-id",
+    "--api-secret", "--delta", "--jobs", "--skip-existing", "--json", "--out-dir", "--output",
+]
+
+
+def pixcut(*args, env=None, timeout=180):
+    return subprocess.run(
+        [sys.executable, "-m", "pixcut", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+
+
+def events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_help_lists_every_option():
+    top = pixcut("--help")
+    assert top.returncode == 0 and "remove" in top.stdout and "serve" in top.stdout
+    text = pixcut("remove", "--help").stdout
+    for flag in OPTION_FLAGS:
+        assert flag in text, flag
+
+
+def test_single_image_json_contract(tmp_path, photo_path):
+    out = tmp_path / "out.png"
+    proc = pixcut("remove", photo_path, "-o", out, "--json", "--crop-to-foreground", "--margin", "4px")
+    assert proc.returncode == 0, proc.stderr
+    evs = events(proc.stdout)
+    assert evs[0] == {"event": "start", "total": 1, "backend": "local"}
+    result = next(e for e in evs if e["event"] == "result")
+    assert result["output"] == str(out.resolve()) and result["format"] == "png"
+    image = Image.open(out)
+    assert image.mode == "RGBA" and list(image.size) == result["result_size"]
+    top, left, width, height = result["result_foreground"]
+    assert (top, left) == (4, 4) and (width + 8, height + 8) == image.size
+    assert evs[-1]["event"] == "summary" and evs[-1]["done"] == 1 and evs[-1]["failed"] == 0
+
+
+def test_batch_with_a_corrupt_input_finishes_the_others(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        make_photo((160 + 16 * i, 120)).save(src / f"img{i}.png")
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    good = (src / "img0.png").read_bytes()
+    (src / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    out = tmp_path / "out"
+    proc = pixcut("remove", src, "--out-dir", out, "--json", "--jobs", "2")
+    assert proc.returncode == 1
+    evs = events(proc.stdout)
+    errors = {Path(e["input"]).name: e["error"] for e in evs if e["event"] == "error"}
+    assert set(errors) == {"broken.png", "truncated.jpg"}
+    assert all(e["code"] in (1006, 1007) and e["message"] for e in errors.values())
+    assert sorted(p.name for p in out.iterdir()) == ["img0.png", "img1.png", "img2.png"]
+    summary = evs[-1]
+    assert (summary["done"], summary["failed"]) == (3, 2)
+    # the human form says the same on stderr
+    human = pixcut("remove", src, "--out-dir", tmp_path / "out2")
+    assert human.returncode == 1 and "broken.png" in human.stderr and "failed: 2" in human.stderr
+
+
+def test_skip_existing_resumes_and_inputs_are_never_overwritten(tmp_path, photo_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "photo.png").write_bytes(b"keep me")
+    proc = pixcut("remove", photo_path, "--out-dir", out, "--skip-existing", "--json")
+    assert proc.returncode == 0
+    assert (out / "photo.png").read_bytes() == b"keep me"
+    assert any(e["event"] == "skipped" for e in events(proc.stdout))
+    before = photo_path.read_bytes()
+    clash = pixcut("remove", photo_path, "-o", photo_path, "--json")
+    assert clash.returncode == 2 and "never overwrites an input" in clash.stdout
+    assert photo_path.read_bytes() == before
+
+
+def test_default_output_name_is_beside_the_input(tmp_path, photo_path):
+    proc = pixcut("remove", photo_path, "--background-color", "#FF0000")
+    assert proc.returncode == 0, proc.stderr
+    out = photo_path.with_name("photo-cutout.jpg")
+    assert Image.open(out).format == "JPEG"
+    assert not list(tmp_path.glob(".*.part"))  # atomic write leaves no temporary file
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--margin", "5"], "result.margin"),
+        (["--target-size", "10"], "result.target_size"),
+        (["--background-color", "red"], "background.color"),
+        (["--jpeg-quality", "0"], "output.jpeg_quality"),
+        (["--backend", "nope"], "unknown backend"),
+    ],
+)
+def test_bad_options_fail_before_any_work(tmp_path, photo_path, flags, message):
+    proc = pixcut("remove", photo_path, "-o", tmp_path / "x.png", "--json", *flags)
+    assert proc.returncode == 2
+    (event,) = events(proc.stdout)
+    assert event["event"] == "error" and event["input"] is None and message in event["error"]["message"]
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_missing_input_is_reported(tmp_path):
+    proc = pixcut("remove", tmp_path / "nope.jpg", "-o", tmp_path / "x.png", "--json")
+    assert proc.returncode == 1
+    error = next(e for e in events(proc.stdout) if e["event"] == "error")
+    assert "cannot read" in error["error"]["message"]

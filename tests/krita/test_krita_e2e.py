@@ -1,0 +1,125 @@
+"""End-to-end: the plug-in in a real Krita 5 under Xvfb, with the real ``pixcut`` (offline backend).
+
+Each test runs one Krita on a copy of a warmed profile; the test driver opens the image,
+triggers the repeat action (stored settings, no dialog) and reports the layer stack and pixels.
+The reference for every pixel check is ``pixcut remove`` run directly on the very input the
+plug-in exported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.krita
+
+REPEAT = "pixcut_remove_background_repeat"
+OFFLINE = {"backend": "local", "output_mode": "layer"}
+
+
+def names(stack: list) -> list:
+    return [node["name"] for node in stack]
+
+
+def expected_layer(result, image, source_bounds):
+    """Where ``pixcut``'s result lands on the canvas and the alpha Krita should then hold there.
+
+    Krita reports a paint layer's exact bounds: the box of its non-transparent-black pixels.
+    """
+    sx, sy = source_bounds[:2]
+    fg_in, fg_out = result["input_foreground"], result["result_foreground"]
+    x = sx + (fg_in[1] - fg_out[1] if fg_in and fg_out else 0)
+    y = sy + (fg_in[0] - fg_out[0] if fg_in and fg_out else 0)
+    rgba = np.asarray(image)
+    rows, cols = np.nonzero(rgba.any(axis=2))
+    top, left, bottom, right = rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
+    bounds = [int(x + left), int(y + top), int(right - left), int(bottom - top)]
+    return bounds, rgba[top:bottom, left:right, 3]
+
+
+def layer_alpha(info: dict) -> np.ndarray:
+    _x, _y, w, h = info["bounds"]
+    return np.frombuffer(Path(info["bin"]).read_bytes(), dtype=np.uint8).reshape(h, w, 4)[..., 3]
+
+
+def assert_inserted_above(report: dict) -> dict:
+    """The cutout is one new layer directly above the source; nothing else changed."""
+    assert report["status"] == "ok", report
+    assert report["message_boxes"] == []
+    before, after = names(report["layers_before"]), names(report["layers_after"])
+    source = report["source"]["name"]
+    index = before.index(source)
+    assert after == before[:index + 1] + [f"{source} (cutout)"] + before[index + 1:]
+    assert report["source_unchanged"] is True
+    assert report["layers_after"][index]["bounds"] == report["source"]["bounds"]
+    return report["cutout"]
+
+
+def test_jpeg_layer_mode_and_undo(krita, images, pixcut_direct):
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT, "undo": True}, OFFLINE)
+    cutout = assert_inserted_above(report)
+    assert report["source"]["bounds"] == [0, 0, 320, 240]
+    result, image = pixcut_direct(report["source"]["png"])
+    bounds, alpha = expected_layer(result, image, report["source"]["bounds"])
+    assert cutout["type"] == "paintlayer" and cutout["bounds"] == bounds
+    assert np.array_equal(layer_alpha(cutout), alpha)
+    assert names(report["layers_after_undo"]) == names(report["layers_before"]), "one undo removes the cutout"
+
+
+def test_offset_png_layer_mode(krita, images, pixcut_direct):
+    report = krita({"image": str(images["png"]), "action": REPEAT, "move": [25, 15]}, OFFLINE)
+    cutout = assert_inserted_above(report)
+    sx, sy, sw, sh = report["source"]["bounds"]
+    assert (sx, sy) != (0, 0) and (sw, sh) == (200, 150), report["source"]
+    result, image = pixcut_direct(report["source"]["png"])
+    assert image.size == (sw, sh)
+    bounds, alpha = expected_layer(result, image, report["source"]["bounds"])
+    assert cutout["bounds"] == bounds
+    assert np.array_equal(layer_alpha(cutout), alpha)
+
+
+def test_crop_and_margin_placement(krita, images, pixcut_direct):
+    settings = dict(OFFLINE, crop_to_foreground="true", margin="10px")
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT}, settings)
+    cutout = assert_inserted_above(report)
+    result, image = pixcut_direct(report["source"]["png"], "--crop-to-foreground", "--margin", "10px")
+    assert list(image.size) != [320, 240] and result["result_foreground"][:2] == [10, 10]
+    bounds, alpha = expected_layer(result, image, report["source"]["bounds"])
+    assert cutout["bounds"] == bounds
+    assert np.array_equal(layer_alpha(cutout), alpha)
+    # the foreground box sits where it was in the source
+    fg_top, fg_left = result["input_foreground"][:2]
+    assert cutout["bounds"][0] <= fg_left and cutout["bounds"][1] <= fg_top
+
+
+def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
+    report = krita({"image": str(images["png"]), "action": REPEAT, "move": [25, 15]},
+                   dict(OFFLINE, output_mode="mask", crop_to_foreground="true"))
+    cutout = assert_inserted_above(report)
+    source = report["source"]
+    assert cutout["bounds"] == source["bounds"], "the copy keeps the source's pixels"
+    copy_pixels = Path(cutout["bin"]).read_bytes()
+    assert copy_pixels == Path(cutout["bin"]).with_name("source.bin").read_bytes()
+    mask = cutout["mask"]
+    assert mask["type"] == "transparencymask" and mask["name"] == "pixcut mask"
+    result, image = pixcut_direct(source["png"])  # mask mode ignores the finishing options
+    x, y, w, h = mask["bounds"]
+    mask_alpha = np.frombuffer(Path(mask["bin"]).read_bytes(), dtype=np.uint8).reshape(h, w)
+    sx, sy, sw, sh = source["bounds"]
+    assert (x, y, w, h) == (sx, sy, sw, sh)
+    assert np.array_equal(mask_alpha, np.asarray(image)[..., 3])
+
+
+def test_backend_failure_leaves_document_unchanged(krita, images):
+    """The endpoint backend without credentials: the core refuses, the plug-in shows its message."""
+    settings = {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/api/v2/remove-background",
+                "output_mode": "layer"}
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT}, settings)
+    assert report["status"] == "error"
+    assert "no API credentials" in report["message"]
+    assert len(report["message_boxes"]) == 1 and "no API credentials" in report["message_boxes"][0]
+    assert report["layers_after"] == report["layers_before"]
+    assert report["source_unchanged"] is True
+    assert "cutout" not in report

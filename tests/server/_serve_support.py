@@ -1,0 +1,95 @@
+"""Helpers for the server tests: a real uvicorn server in a thread, and generated images.
+
+Each server gets a socket bound to a free loopback port before uvicorn starts (no
+port race), runs the real application with the real ONNX model, and is shut down
+through uvicorn's own graceful exit. No mocks.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import struct
+import threading
+import time
+import zlib
+
+import httpx
+import uvicorn
+from PIL import Image, ImageDraw
+
+from pixcut.server.app import API_PATH, create_app
+from pixcut.server.config import ServeConfig
+
+API_ID = "test-id"
+API_SECRET = "s3cret-for-tests-only"
+AUTH = (API_ID, API_SECRET)
+
+
+class LiveServer:
+    """One uvicorn server in a daemon thread; ``url`` is the remove-background endpoint."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = self.base + API_PATH
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(config), log_level="warning", lifespan="on", timeout_graceful_shutdown=None)
+        )
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("pixcut serve did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=60)
+        self.sock.close()
+
+    def healthz(self) -> dict:
+        auth = (self.config.api_id, self.config.api_secret) if self.config.auth_required else None
+        response = httpx.get(self.base + "/healthz", auth=auth, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def make_photo(size: tuple[int, int] = (256, 256)) -> Image.Image:
+    """Photo-like enough for the model: a gradient background with one clear object."""
+    width, height = size
+    gradient = Image.linear_gradient("L").resize(size)
+    image = Image.merge("RGB", (gradient, gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT), gradient))
+    image = Image.blend(image, Image.new("RGB", size, (190, 215, 235)), 0.7)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width * 0.28, height * 0.22, width * 0.72, height * 0.82), fill=(200, 30, 30))
+    draw.rectangle((width * 0.42, height * 0.1, width * 0.58, height * 0.3), fill=(30, 120, 40))
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def png_with_declared_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` (a decompression bomb's signature)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(
+        b"IEND", b""
+    )
+
+
