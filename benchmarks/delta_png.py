@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _images import photo_like, soft_matte  # noqa: E402
-from PIL import Image  # noqa: E402
+from _images import photo_like, soft_matte
+from PIL import Image
 
-from pixcut.delta_png import decode_delta, encode_delta  # noqa: E402
-from pixcut.finishing import PNG_COMPRESS_LEVEL, make_cutout  # noqa: E402
+from pixcut.delta_png import decode_delta, encode_delta
+from pixcut.finishing import PNG_COMPRESS_LEVEL, make_cutout
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:

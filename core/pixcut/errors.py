@@ -92,7 +92,6 @@ class APIError(PixcutError):
         body: str | None = None,
     ) -> None:
         super().__init__(message, status=status, code=code)
-        self.code = code  # the service's own code (None when its body had none), not our default
         self.body = body
 
 

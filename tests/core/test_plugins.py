@@ -40,7 +40,7 @@ class EchoBackend:
         return build_result(cutout_with_box((10, 10), (2, 2, 6, 6)), options, input_size=(10, 10), backend="echo")
 
 
-class TestPlugin:
+class RecordingPlugin:
     def __init__(self):
         self.seen = []
 
@@ -66,7 +66,7 @@ class TestPlugin:
 @pytest.fixture
 def plugin():
     load_plugins()
-    instance = TestPlugin()
+    instance = RecordingPlugin()
     pm.register(instance, name="test-plugin")
     yield instance
     pm.unregister(instance)

@@ -31,10 +31,10 @@ class ServerState:
 class _Handler(http.server.BaseHTTPRequestHandler):
     state: ServerState
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         st = self.state
         rng = self.headers.get("Range")
         st.requests.append((self.path, rng))

@@ -19,7 +19,8 @@ def test_default_model_resolves_from_pinned_wheel_with_verified_hash() -> None:
     assert resolved.spec.input_size == (320, 320)
     assert resolved.path.name == "u2netp.onnx"
     digest = hashlib.sha256(resolved.path.read_bytes()).hexdigest()
-    assert digest == models.U2NETP_SHA256 == "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
+    assert digest == models.U2NETP_SHA256
+    assert digest == "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
 
 
 def test_wrong_hash_of_wheel_model_is_refused_with_fix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,7 +82,8 @@ def test_registry_knows_sizes_and_normalisation() -> None:
         assert reg[name].input_size == (320, 320)
         assert reg[name].mean == models.IMAGENET_MEAN and not reg[name].sigmoid
     assert reg["isnet-general-use"].input_size == (1024, 1024)
-    assert reg["isnet-general-use"].mean == (0.5, 0.5, 0.5) and reg["isnet-general-use"].std == (1.0, 1.0, 1.0)
+    assert reg["isnet-general-use"].mean == (0.5, 0.5, 0.5)
+    assert reg["isnet-general-use"].std == (1.0, 1.0, 1.0)
     assert reg["birefnet-general"].input_size == (1024, 1024) and reg["birefnet-general"].sigmoid
 
 

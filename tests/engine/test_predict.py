@@ -55,7 +55,7 @@ def test_astronaut_foreground(engine: Engine) -> None:
     # Background: top-left (flag and backdrop) and the top-right corner (backdrop, shuttle model).
     assert a[:64, :64].mean() < 0.1
     assert a[:48, 464:].mean() < 0.1
-    left, top, right, bottom = _bbox(alpha)
+    _left, top, right, bottom = _bbox(alpha)
     assert 5 < top < 40 and bottom > 480 and right > 460
 
 
@@ -107,7 +107,7 @@ def test_thread_safety_smoke() -> None:
             with lock:
                 results.append(out)
                 assert same is eng
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
 

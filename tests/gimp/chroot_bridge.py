@@ -168,7 +168,8 @@ def missing_libraries(bridge: Bridge, pixcut: Path) -> list[str]:
     result = run(bridge, ["sh", "-c", script], timeout=120)
     missing = {line.split()[0] for line in result.stdout.splitlines() if "not found" in line}
     # Optional stdlib modules whose absence pixcut never notices (GUI toolkits, curses, dbm).
-    optional = ("libtk", "libtcl", "libX", "libpanel", "libgdbm", "libmpdec", "libnsl", "libreadline", "libtirpc")
+    optional = ("libtk", "libtcl", "libX", "libpanel", "libgdbm", "libmpdec", "libnsl", "libreadline",
+                "libtirpc")
     return sorted(m for m in missing if not m.startswith(optional))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import chroot_bridge as cb  # noqa: E402
+import chroot_bridge as cb
 
 REPO = cb.REPO
 BATCH = Path(__file__).resolve().parent / "gimp_batch.py"
@@ -55,7 +55,8 @@ class GimpSession:
         started = time.monotonic()
         result = cb.run(self.bridge, command, timeout=timeout)
         elapsed = time.monotonic() - started
-        output = f"exit {result.returncode} after {elapsed:.1f} s\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
+        output = (f"exit {result.returncode} after {elapsed:.1f} s\n"
+                  f"{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
         (folder / "gimp-output.txt").write_text(output)
         assert result.returncode == 0 and report.is_file(), f"gimp-console failed: {output}"
         return json.loads(report.read_text())
@@ -85,7 +86,7 @@ def gimp_session(tmp_path_factory) -> GimpSession:
     bridge = cb.plan_bridge(root, pixcut, extra=[work])
     cb.overlay_venv_bin(bridge, pixcut, work)
     missing = cb.missing_libraries(bridge, pixcut)
-    assert not missing, f"the host Python needs libraries missing from the chroot (add to .ci/setup-gimp): {missing}"
+    assert not missing, f"host Python libraries missing from the chroot (add to .ci/setup-gimp): {missing}"
 
     from pixcut.hosts import gimp
 

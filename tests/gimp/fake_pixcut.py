@@ -1,8 +1,9 @@
 """A stand-in ``pixcut`` for the error cases the real core cannot be made to produce on demand.
 
-``FAKE_PIXCUT_MODE=garbage`` prints text that is not the ``--json`` contract (exit 0), ``error``
-prints a backend error event (exit 1), ``crash`` exits 3 with a traceback on stderr. The GIMP tests
-install it with a shebang to the host venv's Python and point ``PIXCUT_EXECUTABLE`` at it.
+The behaviour follows the flags the plug-in passes, so one GIMP run covers every case: by default
+it prints text that is not the ``--json`` contract (exit 0); with ``--test`` it reports a backend
+(authentication) error event (exit 1); with ``--margin`` it crashes (exit 3, traceback on stderr).
+The GIMP tests give it a shebang to the host venv's Python and point ``PIXCUT_EXECUTABLE`` at it.
 """
 
 import json
@@ -11,7 +12,7 @@ import sys
 
 
 def main() -> int:
-    mode = os.environ.get("FAKE_PIXCUT_MODE", "garbage")
+    mode = "error" if "--test" in sys.argv else "crash" if "--margin" in sys.argv else "garbage"
     inputs = [a for a in sys.argv[2:] if not a.startswith("-")]
     source = os.path.abspath(inputs[0]) if inputs else None
     if mode == "garbage":
@@ -19,7 +20,8 @@ def main() -> int:
         return 0
     if mode == "error":
         print(json.dumps({"event": "start", "total": 1, "backend": "pixian"}), flush=True)
-        error = {"type": "AuthError", "status": 401, "code": 1001, "message": "Invalid API credentials (fake)"}
+        error = {"type": "AuthError", "status": 401, "code": 1001,
+                 "message": "Invalid API credentials (fake)"}
         print(json.dumps({"event": "error", "input": source, "error": error}), flush=True)
         print(json.dumps({"event": "summary", "done": 0, "failed": 1, "skipped": 0, "credits_charged": 0.0}))
         return 1

@@ -62,7 +62,8 @@ def stack(image):
 
 def add_neighbours(image, layer):
     """A layer above and one below the source, so "directly above the source" means something."""
-    kind = Gimp.ImageType.RGBA_IMAGE if image.get_base_type() == Gimp.ImageBaseType.RGB else Gimp.ImageType.GRAYA_IMAGE
+    rgb = image.get_base_type() == Gimp.ImageBaseType.RGB
+    kind = Gimp.ImageType.RGBA_IMAGE if rgb else Gimp.ImageType.GRAYA_IMAGE
     for name, position in (("Bottom", 1), ("Top", 0)):
         extra = Gimp.Layer.new(image, name, 16, 16, kind, 100.0, Gimp.LayerMode.NORMAL)
         image.insert_layer(extra, None, position)
@@ -91,7 +92,8 @@ def run_case(case):
     out_dir = case["out_dir"]
     os.makedirs(out_dir, exist_ok=True)
     image, source = load(case)
-    result = {"id": case["id"], "base_type": str(image.get_base_type()), "precision": str(image.get_precision())}
+    result = {"id": case["id"], "base_type": str(image.get_base_type()),
+              "precision": str(image.get_precision())}
     try:
         result["source_before"] = describe(image, source, out_dir, "source-before")
         result["stack_before"] = stack(image)

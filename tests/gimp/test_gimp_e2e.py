@@ -7,7 +7,6 @@ gives when run directly on the very PNG the plug-in exported (kept via ``PIXCUT_
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 from collections import defaultdict
@@ -52,7 +51,8 @@ def success_cases(inputs: dict[str, Path], out: Path) -> list[dict]:
 
     return [
         case("rgb-jpeg", "photo"),
-        case("rgba-offsets", "rgba", canvas=[400, 300], offsets=[70, 50], extra_layers=True, layer_name="Logo"),
+        case("rgba-offsets", "rgba", canvas=[400, 300], offsets=[70, 50], extra_layers=True,
+             layer_name="Logo"),
         case("grayscale", "gray"),
         case("float-precision", "rgba", canvas=[300, 200], offsets=[-20, 30], precision="FLOAT_LINEAR"),
         case("mask", "photo", select_all=True, args={"backend": "local", "output-mode": "mask"}),
@@ -61,7 +61,19 @@ def success_cases(inputs: dict[str, Path], out: Path) -> list[dict]:
         case("crop-margin", "object", canvas=[500, 400], offsets=[100, 60],
              args={"backend": "local", "crop-to-foreground": True, "margin": "10px"}),
         {**case("repeat", "gray"), "procedure": REPEAT, "args": {}},
+        # Errors from the real core or the plug-in itself: they must leave the image as it was.
+        error_case("bad-credentials", inputs, out, {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/"},
+                   exports=True),
+        error_case("no-consent", inputs, out, {"backend": "pixian"}),
+        error_case("no-endpoint-url", inputs, out, {"backend": "endpoint", "endpoint": ""}),
     ]
+
+
+def error_case(case_id: str, inputs: dict[str, Path], out: Path, args: dict, exports: bool = False) -> dict:
+    """A case on a multi-layer image with offsets and a selection, expected to fail cleanly."""
+    return {"id": case_id, "file": str(inputs["rgba"]), "procedure": MAIN, "args": args, "canvas": [300, 200],
+            "offsets": [10, 20], "extra_layers": True, "select_all": True, "out_dir": str(out / case_id),
+            "reference": False, "exports": exports}
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -79,15 +91,18 @@ def raw_gray(path: str, size: list[int]) -> Image.Image:
 def max_difference(a: Image.Image, b: Image.Image) -> int:
     """Largest per-pixel difference of two same-size 8-bit images."""
     assert a.size == b.size, (a.size, b.size)
-    return max(abs(x - y) for x, y in zip(a.tobytes(), b.tobytes()))
+    return max(abs(x - y) for x, y in zip(a.tobytes(), b.tobytes(), strict=True))
 
 
 def reference_runs(pixcut: Path, debug: Path, cases: list[dict], out: Path) -> dict[str, dict]:
     """Replay each kept export with ``pixcut remove`` directly (grouped by flags: few model loads)."""
     stamps = sorted((p.name[len("input-"):-len(".png")] for p in debug.glob("input-*.png")), key=int)
-    assert len(stamps) == len(cases), f"expected one export per case, found {len(stamps)}"
+    exporting = [case for case in cases if case.get("exports", True)]
+    assert len(stamps) == len(exporting), f"expected {len(exporting)} exports, found {len(stamps)}"
     groups: dict[tuple[str, ...], list[tuple[str, Path]]] = defaultdict(list)
-    for case, stamp in zip(cases, stamps):
+    for case, stamp in zip(exporting, stamps, strict=True):
+        if not case.get("reference", True):
+            continue
         command = (debug / f"command-{stamp}.txt").read_text().split("\n")[:-1]
         flags = tuple(command[command.index("--json") + 1:])
         source = out / case["id"] / f"{case['id']}.png"
@@ -97,14 +112,16 @@ def reference_runs(pixcut: Path, debug: Path, cases: list[dict], out: Path) -> d
     references: dict[str, dict] = {}
     for flags, members in groups.items():
         target = out / ("ref-" + "-".join(case_id for case_id, _ in members))
-        result = subprocess.run([str(pixcut), "remove", *[str(s) for _, s in members], "--out-dir", str(target),
-                                 "--json", *flags], capture_output=True, text=True, timeout=300)
+        command = [str(pixcut), "remove", *[str(s) for _, s in members], "--out-dir", str(target), "--json",
+                   *flags]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         by_input = {e["input"]: e for e in events if e["event"] == "result"}
         assert result.returncode == 0, result.stdout + result.stderr
         for case_id, source in members:
             event = by_input[str(source)]
-            references[case_id] = {**event, "alpha": Image.open(event["output"]).convert("RGBA").getchannel("A")}
+            alpha = Image.open(event["output"]).convert("RGBA").getchannel("A")
+            references[case_id] = {**event, "alpha": alpha}
     return references
 
 
@@ -117,7 +134,7 @@ def success(gimp_session):
     debug = out / "exports"
     report = gimp_session.run("success", cases, env={"PIXCUT_GIMP_DEBUG_DIR": str(debug)})
     results = {c["id"]: c for c in report["cases"]}
-    for case_id, result in results.items():
+    for result in results.values():
         assert "crash" not in result, result["crash"]
     references = reference_runs(gimp_session.pixcut, debug, cases, out / "reference")
     return results, references
@@ -138,7 +155,8 @@ def check_new_layer(result: dict, reference: dict, name: str, position: int, off
 def check_source_untouched(result: dict, position: int) -> None:
     before, after = result["source_before"], result["source_after"]
     assert after["position"] == position
-    assert (after["name"], after["offsets"], after["size"]) == (before["name"], before["offsets"], before["size"])
+    for key in ("name", "offsets", "size"):
+        assert after[key] == before[key], key
     assert Path(after["pixels"]).read_bytes() == Path(before["pixels"]).read_bytes()
 
 
@@ -189,7 +207,8 @@ def test_mask_mode_masks_a_copy_and_keeps_the_selection(success):
     assert (copy["name"], copy["position"], copy["offsets"], copy["size"]) == (
         "Background (cutout)", 0, [0, 0], result["source_before"]["size"])
     assert max_difference(raw_gray(copy["mask"], copy["size"]), refs["mask"]["alpha"]) <= 1
-    source_rgb = Image.frombytes("RGBA", tuple(copy["size"]), Path(result["source_before"]["pixels"]).read_bytes())
+    source_bytes = Path(result["source_before"]["pixels"]).read_bytes()
+    source_rgb = Image.frombytes("RGBA", tuple(copy["size"]), source_bytes)
     copy_rgb = Image.frombytes("RGBA", tuple(copy["size"]), Path(copy["pixels"]).read_bytes())
     assert copy_rgb.convert("RGB").tobytes() == source_rgb.convert("RGB").tobytes()
     check_source_untouched(result, 1)
@@ -232,44 +251,39 @@ def test_repeat_entry_runs_without_a_dialog(success):
 FAKE = Path(__file__).resolve().parent / "fake_pixcut.py"
 
 
-def test_errors_leave_the_image_unchanged(gimp_session):
-    """A backend error from the real core, consent refusal, unreadable output and a crash of a fake core."""
+def check_failed_cleanly(result: dict, message: str) -> None:
+    """EXECUTION_ERROR with the expected message; layers, pixels and selection exactly as before."""
+    assert "crash" not in result, result["crash"]
+    assert result["status"] == "execution-error", result
+    assert message in (result["error"] or ""), result["error"]
+    assert result["stack_after"] == result["stack_before"]
+    assert result["selection_after"] == result["selection_before"]
+
+
+@pytest.mark.parametrize("case_id,message", [
+    ("bad-credentials", "AuthenticationError: no API credentials"),  # the real core's own message
+    ("no-consent", "needs consent"),
+    ("no-endpoint-url", "needs an endpoint URL"),
+])
+def test_core_and_plugin_errors_leave_the_image_unchanged(success, gimp_session, case_id, message):
+    results, _ = success
+    check_failed_cleanly(results[case_id], message)
+    assert not (gimp_session.profile / "pixcut-cloud-consent.json").exists()
+
+
+def test_unreadable_output_and_backend_errors_leave_the_image_unchanged(gimp_session):
+    """A fake core (``PIXCUT_EXECUTABLE``): unreadable output, an error event, a crash."""
     inputs = make_inputs(gimp_session.work / "inputs")
     out = gimp_session.work / "errors"
-
-    def case(case_id: str, args: dict) -> dict:
-        return {"id": case_id, "file": str(inputs["rgba"]), "procedure": MAIN, "args": args, "canvas": [300, 200],
-                "offsets": [10, 20], "extra_layers": True, "select_all": True, "out_dir": str(out / case_id)}
-
-    real = gimp_session.run("errors-real", [
-        case("bad-credentials", {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/"}),
-        case("no-consent", {"backend": "pixian"}),
-        case("bad-endpoint-arg", {"backend": "endpoint", "endpoint": ""}),
-    ])
     fake = gimp_session.work / "fake-pixcut"
     fake.write_text(f"#!{gimp_session.pixcut.parent / 'python'}\n" + FAKE.read_text())
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    garbage = gimp_session.run("errors-garbage", [case("garbage", {})],
-                               env={"PIXCUT_EXECUTABLE": str(fake), "FAKE_PIXCUT_MODE": "garbage"})
-    backend = gimp_session.run("errors-backend", [case("fake-auth", {}), case("crash", {"test": True})],
-                               env={"PIXCUT_EXECUTABLE": str(fake), "FAKE_PIXCUT_MODE": "error"})
-    missing = gimp_session.run("errors-missing", [case("no-pixcut", {})],
-                               env={"PIXCUT_EXECUTABLE": str(gimp_session.work / "nowhere" / "pixcut")})
-    results = {c["id"]: c for r in (real, garbage, backend, missing) for c in r["cases"]}
-    expected = {
-        "bad-credentials": "AuthenticationError: no API credentials",
-        "no-consent": "needs consent",
-        "bad-endpoint-arg": "needs an endpoint URL",
-        "garbage": "no readable result (exit code 0)",
-        "fake-auth": "AuthError: Invalid API credentials (fake)",
-        "no-pixcut": "pixcut was not found",
-    }
-    for case_id, message in expected.items():
-        result = results[case_id]
-        assert "crash" not in result, result["crash"]
-        assert result["status"] == "execution-error", (case_id, result)
-        assert message in (result["error"] or ""), (case_id, result["error"])
-        assert result["stack_after"] == result["stack_before"], case_id
-        assert result["selection_after"] == result["selection_before"], case_id
-    assert results["crash"]["status"] == "execution-error"
-    assert not os.path.exists(gimp_session.profile / "pixcut-cloud-consent.json")
+    report = gimp_session.run("errors-fake", [
+        error_case("garbage", inputs, out, {}),
+        error_case("backend-error", inputs, out, {"test": True}),
+        error_case("crash", inputs, out, {"margin": "5px"}),
+    ], env={"PIXCUT_EXECUTABLE": str(fake)})
+    results = {c["id"]: c for c in report["cases"]}
+    check_failed_cleanly(results["garbage"], "no readable result (exit code 0)")
+    check_failed_cleanly(results["backend-error"], "AuthError: Invalid API credentials (fake)")
+    check_failed_cleanly(results["crash"], "RuntimeError: fake crash")

@@ -91,7 +91,8 @@ def test_error_event_becomes_the_core_message():
 
 
 def test_unreadable_output_reports_exit_code_and_stderr():
-    with pytest.raises(logic.PixcutGimpError, match=r"(?s)no readable result \(exit code 0\): Traceback.*boom"):
+    expected = r"(?s)no readable result \(exit code 0\): Traceback.*boom"
+    with pytest.raises(logic.PixcutGimpError, match=expected):
         logic.interpret(logic.parse_events(["garbage\n"]), 0, "Traceback...\nboom\n")
 
 

@@ -6,11 +6,13 @@ options (same pixels, same result headers): it adds transport, not behaviour.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _serve_support import API_ID, API_SECRET, LiveServer
+from PIL import Image
 
 from pixcut import remove_background
 from pixcut.backends import BackendSettings, create_backend
@@ -35,21 +37,19 @@ def local():  # type: ignore[no-untyped-def]
 
 
 def pixels(result: RemovalResult) -> np.ndarray:
-    return np.asarray(result.image)
+    """Decoded from the bytes (a local result may cache its pre-encoding image in ``.image``)."""
+    with Image.open(io.BytesIO(result.data)) as image:
+        return np.asarray(image.convert(image.mode))
 
 
+TALL_CROP = {"target_size": "200 400", "crop_to_foreground": True}
+# Each case costs two inferences (~1 s each on a 2-core runner), so the cases are chosen to cover every
+# parameter once; alignment, margin and crop get their own geometric checks below.
 CASES = {
-    "plain": {},
-    "crop": {"crop_to_foreground": True},
-    "margin": {"margin": "10px 5%"},
     "crop+margin4": {"crop_to_foreground": True, "margin": "10px 20% 5px 15%"},
-    "target": {"target_size": "300 200"},
-    "target+crop+top": {"target_size": "200 400", "crop_to_foreground": True, "vertical_alignment": "top"},
-    "target+crop+middle": {"target_size": "200 400", "crop_to_foreground": True, "vertical_alignment": "middle"},
-    "target+crop+bottom": {"target_size": "200 400", "crop_to_foreground": True, "vertical_alignment": "bottom"},
     "target+margin": {"target_size": "320 240", "margin": "5%"},
+    "target+crop+bottom": {**TALL_CROP, "vertical_alignment": "bottom"},
     "background->jpeg": {"background_color": "#0055FF"},
-    "background+png": {"background_color": "#00FF00", "output_format": "png"},
     "jpeg+quality": {"output_format": "jpeg", "jpeg_quality": 40},
     "max_pixels": {"max_pixels": 10_000},
     "test": {"test": True},
@@ -63,7 +63,7 @@ def test_parameter_matches_local_backend(pixian, local, photo_file: Path, option
     direct = remove_background(photo_file, backend=local, **options)
     assert served.format == direct.format
     assert served.info == direct.info
-    assert served.image.mode == direct.image.mode
+    assert served.data == direct.data
     assert served.image.size == served.info.result_size
     assert np.array_equal(pixels(served), pixels(direct))
 
@@ -79,9 +79,7 @@ def test_background_colour_gives_opaque_jpeg(pixian, photo_file: Path) -> None: 
 def test_vertical_alignment_places_the_content(pixian, photo_file: Path) -> None:  # type: ignore[no-untyped-def]
     tops = {}
     for alignment in ("top", "middle", "bottom"):
-        result = remove_background(
-            photo_file, backend=pixian, crop_to_foreground=True, target_size="200 400", vertical_alignment=alignment
-        )
+        result = remove_background(photo_file, backend=pixian, **TALL_CROP, vertical_alignment=alignment)
         assert result.info.result_size == (200, 400)
         box = result.info.result_foreground
         assert box is not None
@@ -102,7 +100,8 @@ def test_crop_and_margin_sizes(pixian, photo_file: Path) -> None:  # type: ignor
 
 
 def test_delta_rebuild_equals_png(pixian, photo_file: Path) -> None:  # type: ignore[no-untyped-def]
-    finishing = {"crop_to_foreground": True, "margin": "8px 4%", "target_size": "240 240", "output_format": "png"}
+    finishing = {"crop_to_foreground": True, "margin": "8px 4%", "target_size": "240 240"}
+    finishing["output_format"] = "png"
     plain = remove_background(photo_file, backend=pixian, **finishing)
     rebuilt = remove_background(photo_file, backend=pixian, delta=True, **finishing)
     assert rebuilt.info.result_size == plain.info.result_size
@@ -130,9 +129,6 @@ def test_all_seven_headers_consistent(auth_server: LiveServer, photo_bytes: byte
     production = httpx.post(auth_server.url, files=files, auth=auth, timeout=60)
     assert production.status_code == 200
     assert "X-Credits-Calculated" not in production.headers
-    assert set(RESULT_HEADERS) - {"X-Credits-Calculated"} <= set(production.headers.keys()) | {
-        h.lower() for h in RESULT_HEADERS
-    }
     for name in RESULT_HEADERS:
         if name != "X-Credits-Calculated":
             assert name in production.headers

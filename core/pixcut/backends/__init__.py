@@ -81,6 +81,7 @@ class BackendSettings:
     sleep: Callable[[float], None] = field(default=time.sleep)
     model: str | None = None
     threads: int | None = None
+    decontaminate: bool = False  # offline engine: remove the old background's colour from soft edges
 
 
 class Backend(Protocol):

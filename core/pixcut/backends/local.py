@@ -44,9 +44,17 @@ class LocalBackend:
             )
         loaded = load_input(source.data)
         work = downscale_to(loaded.image, options.max_pixels)
-        alpha = self.engine.predict_alpha(work.convert("RGB"))
+        rgb = work.convert("RGB")
+        alpha = self.engine.predict_alpha(rgb)
+        if self.settings.decontaminate:
+            from pixcut.engine import estimate_foreground
+
+            colours = estimate_foreground(rgb, alpha)
+            if work.mode == "RGBA":
+                colours.putalpha(work.getchannel("A"))
+            work = colours
         cutout = make_cutout(work, alpha)
-        del alpha
+        del alpha, rgb
         return build_result(
             cutout,
             options,

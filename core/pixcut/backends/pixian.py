@@ -69,7 +69,9 @@ def error_from_response(status: int, body: bytes, content_type: str = "") -> API
         cls = ServerError
     else:
         cls = BadRequestError
-    return cls(message, status=status, code=code, body=body[:2000].decode("utf-8", "replace"))
+    error = cls(message, status=status, code=code, body=body[:2000].decode("utf-8", "replace"))
+    error.code = code  # the service's own code (None when its body had none), never our default
+    return error
 
 
 class PixianBackend:

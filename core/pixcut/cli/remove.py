@@ -51,6 +51,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     be.add_argument("--timeout", type=float, default=180.0, metavar="S", help="idle timeout (default 180 s)")
     be.add_argument("--model", help="offline model: a name (default u2netp) or an .onnx path")
     be.add_argument("--threads", type=int, help="offline engine threads (default: all cores)")
+    be.add_argument(
+        "--decontaminate",
+        action="store_true",
+        help="offline engine: remove the old background's colour from soft edges (slower)",
+    )
 
     batch = p.add_argument_group("batch")
     batch.add_argument("--jobs", type=int, help="parallel requests (default: 5 cloud, 1 offline)")
@@ -102,6 +107,7 @@ def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tupl
         read_timeout=args.timeout,
         model=args.model,
         threads=args.threads,
+        decontaminate=args.decontaminate,
     )
     return backend, settings
 

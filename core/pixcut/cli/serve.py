@@ -57,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     lim.add_argument(
         "--queue", type=int, default=DEFAULT_QUEUE, metavar="N",
-        help=f"requests allowed to wait for a worker; beyond that 429 + Retry-After (default {DEFAULT_QUEUE})",
+        help=f"requests allowed to wait for a worker; beyond: 429 + Retry-After (default {DEFAULT_QUEUE})",
     )
     lim.add_argument(
         "--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB, metavar="MB",
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     """Start uvicorn with the app; returns when it has shut down gracefully (Ctrl+C / SIGTERM)."""
     try:
         import fastapi  # noqa: F401
-        import multipart  # noqa: F401  (python-multipart)
+        import python_multipart  # noqa: F401
         import uvicorn
     except ImportError as exc:
         print(f"pixcut serve: missing dependency {exc.name!r}; install the server extra: {INSTALL_HINT}",

@@ -10,6 +10,7 @@ Public interface::
 
 from __future__ import annotations
 
+from pixcut.engine.decontaminate import estimate_foreground
 from pixcut.engine.engine import Engine, clear_engines, get_engine
 from pixcut.engine.models import (
     DEFAULT_MODEL,
@@ -29,6 +30,7 @@ __all__ = [
     "ModelSpec",
     "ResolvedModel",
     "clear_engines",
+    "estimate_foreground",
     "get_engine",
     "model_dir",
     "resolve_model",

@@ -13,11 +13,12 @@ from dataclasses import replace
 
 import numpy as np
 from PIL import Image
+
 from pixcut.engine.models import DEFAULT_MODEL, ModelSpec, ResolvedModel, resolve_model
 from pixcut.engine.options import EngineOptions
 from pixcut.engine.refine import refine_alpha
 from pixcut.engine.session import ManagedSession, get_session
-from pixcut.engine.tensors import minmax, raw_prediction, to_mask_image, to_tensor
+from pixcut.engine.tensors import minmax, raw_prediction, to_tensor
 from pixcut.errors import ModelError
 
 
@@ -74,13 +75,16 @@ class Engine:
 
     def predict_alpha_array(self, rgb: Image.Image, *, options: EngineOptions | None = None) -> np.ndarray:
         """Alpha as float32 (H, W) in [0, 1] at the input's size (see :meth:`predict_alpha`)."""
+        return self._predict(rgb, options, np.float32)
+
+    def _predict(self, rgb: Image.Image, options: EngineOptions | None, dtype: type) -> np.ndarray:
         opts = options or self.options
         rgb = rgb if rgb.mode == "RGB" else rgb.convert("RGB")
         pred = self.predict_small(rgb)
         if opts.flip:
             pred += self.predict_small(rgb, flip=True)
             pred *= 0.5
-        return refine_alpha(pred, rgb, opts)
+        return refine_alpha(pred, rgb, opts, dtype=dtype)
 
     def predict_alpha(self, rgb: Image.Image, *, options: EngineOptions | None = None) -> Image.Image:
         """Predict the foreground mask of ``rgb``: mode "L", same size as the input.
@@ -89,7 +93,7 @@ class Engine:
         full-resolution image when the options ask for it), so memory stays bounded for large
         inputs.
         """
-        return to_mask_image(self.predict_alpha_array(rgb, options=options))
+        return Image.fromarray(self._predict(rgb, options, np.uint8))  # 2-D uint8 -> mode "L"
 
 
 _cache_lock = threading.Lock()

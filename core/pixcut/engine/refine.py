@@ -16,6 +16,8 @@ planes, never float64 ones.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -24,29 +26,48 @@ from pixcut.engine.tensors import resize_float, to_mask_image
 
 #: Long side of the working resolution for the guided filter's statistics.
 GUIDE_MAX_SIDE = 1024
+#: ``guided_radius`` is in pixels of an image with this long side (the size it was tuned at);
+#: it scales with the working resolution, because the mask's blur scales with the upsampling.
+REFERENCE_SIDE = 400
+#: Rows per strip when evaluating at full size (bounds the float32 temporaries).
+STRIP_ROWS = 256
 
 
-def refine_alpha(pred: np.ndarray, rgb: Image.Image, opts: EngineOptions) -> np.ndarray:
-    """Upsample (and refine) a [0, 1] model-size prediction to ``rgb``'s size; float32 (H, W)."""
+def refine_alpha(pred: np.ndarray, rgb: Image.Image, opts: EngineOptions,
+                 *, dtype: type[np.floating] | type[np.uint8] = np.float32) -> np.ndarray:
+    """Upsample (and refine) a [0, 1] model-size prediction to ``rgb``'s size.
+
+    Returns float32 in [0, 1] (default) or uint8 in [0, 255] (``dtype=np.uint8``, what
+    ``predict_alpha`` uses: it never holds a full-size float plane).
+    """
     size = rgb.size
-    if opts.guided_radius <= 0 and opts.sharpen <= 0:
+    if opts.guided_radius <= 0 and opts.sharpen < MIN_GAIN:
         # rembg's path exactly: quantise at model size, LANCZOS-resize the 8-bit mask.
-        big = to_mask_image(pred).resize(size, Image.Resampling.LANCZOS)
-        out = np.asarray(big, dtype=np.float32)
-        return out * np.float32(1.0 / 255.0)
+        big = np.asarray(to_mask_image(pred).resize(size, Image.Resampling.LANCZOS))
+        if dtype == np.uint8:
+            return np.array(big)
+        return big.astype(np.float32) * np.float32(1.0 / 255.0)
 
     if opts.guided_radius > 0:
-        alpha = guided_upsample(pred, rgb, opts.guided_radius, opts.guided_eps, color=opts.guided_color)
+        coeffs = guided_coefficients(pred, rgb, opts.guided_radius, opts.guided_eps, color=opts.guided_color)
     else:
-        alpha = resize_float(pred, size, Image.Resampling.BILINEAR)
-    if opts.sharpen > 0:
-        alpha = sharpen(alpha, opts.sharpen, opts.sharpen_center)
-    np.clip(alpha, 0.0, 1.0, out=alpha)
-    return alpha
+        coeffs = Coefficients([], np.ascontiguousarray(pred, dtype=np.float32), "none")
+    return compose(coeffs, rgb, gain=opts.sharpen, center=opts.sharpen_center, dtype=dtype)
+
+
+#: Below this gain the rescaled logistic curve is numerically meaningless (and nearly linear).
+MIN_GAIN = 0.5
 
 
 def sharpen(alpha: np.ndarray, gain: float, center: float = 0.5) -> np.ndarray:
-    """Logistic contrast curve, rescaled so 0 stays 0 and 1 stays 1 (in place on float32)."""
+    """Logistic contrast curve, rescaled so 0 stays 0 and 1 stays 1 (in place on float32).
+
+    U^2-Net's min-max output leaves unsure regions at mid grey; the ground truth of salient
+    objects (and most cutouts) is near-binary, so pushing mid-tones apart lowers the error
+    without moving the 0.5 crossing (``center`` = 0.5 keeps the IoU threshold where it was).
+    """
+    if gain < MIN_GAIN:
+        return alpha
     g = np.float32(gain)
     lo = 1.0 / (1.0 + np.exp(gain * center))
     hi = 1.0 / (1.0 + np.exp(-gain * (1.0 - center)))
@@ -65,31 +86,39 @@ def box_mean(x: np.ndarray, r: int) -> np.ndarray:
     """Mean over a (2r+1)^2 window clipped at the borders (cumulative sums, O(1) per pixel).
 
     Sums run in float64 because float32 prefix sums over a 1000-pixel row lose the small
-    differences the filter depends on; callers keep the inputs small (see GUIDE_MAX_SIDE).
+    differences the filter depends on (variances of ~1e-3); callers keep inputs small (see
+    GUIDE_MAX_SIDE), so the float64 temporaries stay a few MB.
     """
     h, w = x.shape[:2]
     out = _box_sum_axis(_box_sum_axis(x.astype(np.float64), r, 0), r, 1)
-    ones = np.ones((h, w), dtype=np.float64)
-    count = _box_sum_axis(_box_sum_axis(ones, r, 0), r, 1)
+    count = np.outer(_window_counts(h, r), _window_counts(w, r))
     if out.ndim == 3:
         count = count[..., None]
     out /= count
     return out.astype(np.float32)
 
 
+def _window_counts(n: int, r: int) -> np.ndarray:
+    idx = np.arange(n)
+    return (np.minimum(idx + r, n - 1) - np.maximum(idx - r, 0) + 1).astype(np.float64)
+
+
 def _box_sum_axis(x: np.ndarray, r: int, axis: int) -> np.ndarray:
+    """Sum over a window of 2r+1 along ``axis``, clipped at the ends, via one cumulative sum.
+
+    (Gathering with ``np.take`` measured ~2.5x faster than slicing a moved axis.)
+    """
     n = x.shape[axis]
-    c = np.cumsum(x, axis=axis)
     pad_shape = list(x.shape)
     pad_shape[axis] = 1
-    c = np.concatenate([np.zeros(pad_shape, dtype=c.dtype), c], axis=axis)
+    c = np.concatenate([np.zeros(pad_shape, dtype=np.float64), np.cumsum(x, axis=axis)], axis=axis)
     idx = np.arange(n)
-    hi = np.minimum(idx + r + 1, n)
-    lo = np.maximum(idx - r, 0)
-    return np.take(c, hi, axis=axis) - np.take(c, lo, axis=axis)
+    return np.take(c, np.minimum(idx + r + 1, n), axis=axis) - np.take(c, np.maximum(idx - r, 0), axis=axis)
 
 
-def guided_filter_gray(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+def guided_filter_gray(
+    guide: np.ndarray, src: np.ndarray, r: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (a, b) of the grey-guide guided filter: output = a * guide + b."""
     mean_i = box_mean(guide, r)
     mean_p = box_mean(src, r)
@@ -102,7 +131,9 @@ def guided_filter_gray(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -
     return box_mean(a, r), box_mean(b, r)
 
 
-def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+def guided_filter_color(
+    guide: np.ndarray, src: np.ndarray, r: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients of the colour-guide guided filter: output = sum_c a[..., c] * guide[..., c] + b.
 
     A colour guide separates foreground and background that have the same brightness but
@@ -111,59 +142,121 @@ def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) 
     mean_i = box_mean(guide, r)  # H, W, 3
     mean_p = box_mean(src, r)
     cov_ip = box_mean(guide * src[..., None], r) - mean_i * mean_p[..., None]
-    # Covariance matrix of the guide per pixel (symmetric 3x3) + eps * I.
-    sigma = np.empty(guide.shape[:2] + (3, 3), dtype=np.float32)
-    for i in range(3):
-        for j in range(i, 3):
-            v = box_mean(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
-            sigma[..., i, j] = v
-            sigma[..., j, i] = v
-    sigma[..., 0, 0] += eps
-    sigma[..., 1, 1] += eps
-    sigma[..., 2, 2] += eps
-    a = np.linalg.solve(sigma, cov_ip[..., None])[..., 0]
+    # Covariance matrix of the guide per pixel (symmetric 3x3) + eps * I, inverted in closed form
+    # (cofactors): np.linalg.solve on millions of tiny systems is ~5x slower.
+    def var(i: int, j: int) -> np.ndarray:
+        return box_mean(guide[..., i] * guide[..., j], r) - mean_i[..., i] * mean_i[..., j]
+
+    e = np.float32(eps)
+    s_rr, s_rg, s_rb = var(0, 0) + e, var(0, 1), var(0, 2)
+    s_gg, s_gb, s_bb = var(1, 1) + e, var(1, 2), var(2, 2) + e
+    i_rr = s_gg * s_bb - s_gb * s_gb
+    i_rg = s_gb * s_rb - s_rg * s_bb
+    i_rb = s_rg * s_gb - s_gg * s_rb
+    i_gg = s_rr * s_bb - s_rb * s_rb
+    i_gb = s_rb * s_rg - s_rr * s_gb
+    i_bb = s_rr * s_gg - s_rg * s_rg
+    det = s_rr * i_rr + s_rg * i_rg + s_rb * i_rb
+    cr, cg, cb = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
+    a = np.empty_like(cov_ip)
+    a[..., 0] = (i_rr * cr + i_rg * cg + i_rb * cb) / det
+    a[..., 1] = (i_rg * cr + i_gg * cg + i_gb * cb) / det
+    a[..., 2] = (i_rb * cr + i_gb * cg + i_bb * cb) / det
     b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
     return box_mean(a, r), box_mean(b, r)
 
 
-def guided_upsample(pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *,
-                    color: bool = True) -> np.ndarray:
-    """Upsample ``pred`` to ``rgb``'s size with a guided filter guided by ``rgb``.
+@dataclass
+class Coefficients:
+    """Low-resolution linear model of the alpha: ``alpha = sum_k a[k] * guide[k] + b``.
 
-    ``radius`` is in full-resolution pixels. When the image is larger than GUIDE_MAX_SIDE the
-    filter runs at a reduced size (radius scaled with it) and the coefficients a, b are
-    upsampled bilinearly -- they are smooth by construction, so little is lost.
+    ``guide`` is "rgb" (a has 3 planes), "gray" (1 plane) or "none" (b alone is the mask, e.g.
+    the raw prediction for plain bilinear upsampling). Planes are float32 at working size.
+    """
+
+    a: list[np.ndarray]
+    b: np.ndarray
+    guide: str
+
+
+def guided_coefficients(pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *,
+                        color: bool = True) -> Coefficients:
+    """Guided-filter coefficients of ``pred`` guided by ``rgb``, at a bounded working size.
+
+    ``radius`` is in pixels of a REFERENCE_SIDE image and scales with the working resolution.
+    When the image is larger than GUIDE_MAX_SIDE the filter runs at a reduced size and only the
+    coefficients are upsampled later (:func:`compose`) -- they are smooth by construction, so
+    little is lost ("fast guided filter").
     """
     w, h = rgb.size
     scale = min(1.0, GUIDE_MAX_SIDE / max(w, h))
     ws, hs = max(1, round(w * scale)), max(1, round(h * scale))
-    r = max(1, round(radius * scale))
-    small_rgb = rgb if (ws, hs) == (w, h) else rgb.resize((ws, hs), Image.Resampling.BILINEAR)
+    r = max(1, round(radius * max(ws, hs) / REFERENCE_SIDE))
+    # reducing_gap: integer box-reduce first, then resample -- several times faster on big inputs.
+    small_rgb = rgb
+    if (ws, hs) != (w, h):
+        small_rgb = rgb.resize((ws, hs), Image.Resampling.BILINEAR, reducing_gap=3.0)
     p = resize_float(pred, (ws, hs), Image.Resampling.BILINEAR)
     if color:
         guide = np.asarray(small_rgb, dtype=np.float32) * np.float32(1.0 / 255.0)
         a, b = guided_filter_color(guide, p, r, eps)
-    else:
-        guide = np.asarray(small_rgb.convert("L"), dtype=np.float32) * np.float32(1.0 / 255.0)
-        a, b = guided_filter_gray(guide, p, r, eps)
-    if (ws, hs) == (w, h):
-        if color:
-            out = np.einsum("hwc,hwc->hw", a, guide)
-            out += b
-            return out
-        return a * guide + b
-    # Full size: accumulate channel by channel so only a few float32 planes exist at once.
-    out = resize_float(b, (w, h), Image.Resampling.BILINEAR).copy()
-    if color:
-        for c in range(3):
-            chan = np.asarray(rgb.getchannel(c), dtype=np.float32)
-            chan *= np.float32(1.0 / 255.0)
-            chan *= resize_float(np.ascontiguousarray(a[..., c]), (w, h), Image.Resampling.BILINEAR)
-            out += chan
-            del chan
-    else:
-        gray = np.asarray(rgb.convert("L"), dtype=np.float32)
-        gray *= np.float32(1.0 / 255.0)
-        gray *= resize_float(a, (w, h), Image.Resampling.BILINEAR)
-        out += gray
+        return Coefficients([np.ascontiguousarray(a[..., c]) for c in range(3)], b, "rgb")
+    guide = np.asarray(small_rgb.convert("L"), dtype=np.float32) * np.float32(1.0 / 255.0)
+    a, b = guided_filter_gray(guide, p, r, eps)
+    return Coefficients([a], b, "gray")
+
+
+def _rows(plane: np.ndarray, size: tuple[int, int], y0: int, y1: int) -> np.ndarray:
+    """Rows [y0, y1) of ``plane`` bilinearly resized to ``size``, without resizing the rest.
+
+    PIL's ``box`` keeps the sampling grid of the full resize (and reads filter support outside
+    the box), so strips join seamlessly.
+    """
+    w, h = size
+    ph, pw = plane.shape
+    if (pw, ph) == (w, h):
+        return plane[y0:y1]
+    sy = ph / h
+    img = Image.fromarray(plane)  # float32 -> mode "F"
+    return np.asarray(img.resize((w, y1 - y0), Image.Resampling.BILINEAR, box=(0, y0 * sy, pw, y1 * sy)),
+                      dtype=np.float32)
+
+
+def compose(coeffs: Coefficients, rgb: Image.Image, *, gain: float = 0.0, center: float = 0.5,
+            dtype: type[np.floating] | type[np.uint8] = np.float32, clip: bool = True) -> np.ndarray:
+    """Evaluate the coefficients at full size, strip by strip, then sharpen and clip.
+
+    Working in strips of STRIP_ROWS rows keeps the float32 temporaries to a few strips whatever
+    the input size; the only full-size array is the result (uint8 for ``predict_alpha``).
+    """
+    w, h = rgb.size
+    out = np.empty((h, w), dtype=dtype)
+    gray = rgb.convert("L") if coeffs.guide == "gray" else None
+    for y0 in range(0, h, STRIP_ROWS):
+        y1 = min(h, y0 + STRIP_ROWS)
+        alpha = np.array(_rows(coeffs.b, (w, h), y0, y1), dtype=np.float32)
+        if coeffs.guide != "none":
+            src = gray if gray is not None else rgb
+            strip = np.asarray(src.crop((0, y0, w, y1)), dtype=np.float32)
+            strip *= np.float32(1.0 / 255.0)
+            if strip.ndim == 2:
+                strip = strip[..., None]
+            for k, a_k in enumerate(coeffs.a):
+                alpha += _rows(a_k, (w, h), y0, y1) * strip[..., k]
+        if gain >= MIN_GAIN:
+            sharpen(alpha, gain, center)
+        if clip:
+            np.clip(alpha, 0.0, 1.0, out=alpha)
+        if dtype == np.uint8:
+            alpha *= np.float32(255.0)
+            alpha += np.float32(0.5)
+            out[y0:y1] = alpha.astype(np.uint8)
+        else:
+            out[y0:y1] = alpha
     return out
+
+
+def guided_upsample(pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *,
+                    color: bool = True) -> np.ndarray:
+    """The guided filter alone: ``pred`` upsampled to ``rgb``'s size, float32, not clipped."""
+    return compose(guided_coefficients(pred, rgb, radius, eps, color=color), rgb, clip=False)

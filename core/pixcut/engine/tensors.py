@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+
 from pixcut.engine.models import ModelSpec
 
 
@@ -20,7 +21,8 @@ def to_tensor(rgb: Image.Image, spec: ModelSpec, *, flip: bool = False) -> np.nd
     happens in float32 at model size, so the cost does not depend on the input's resolution
     beyond the one resize.
     """
-    small = rgb.convert("RGB").resize(spec.input_size, Image.Resampling.LANCZOS)
+    rgb = rgb if rgb.mode == "RGB" else rgb.convert("RGB")  # convert() would copy an RGB input
+    small = rgb.resize(spec.input_size, Image.Resampling.LANCZOS)
     if flip:
         small = small.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     arr = np.array(small, dtype=np.float32)  # H, W, 3, a fresh writable array
@@ -61,4 +63,4 @@ def resize_float(alpha: np.ndarray, size: tuple[int, int],
     if (alpha.shape[1], alpha.shape[0]) == tuple(size):
         return alpha.astype(np.float32, copy=False)
     img = Image.fromarray(np.ascontiguousarray(alpha, dtype=np.float32))  # -> mode "F"
-    return np.asarray(img.resize(size, resample), dtype=np.float32)
+    return np.array(img.resize(size, resample), dtype=np.float32)  # writable: refined in place

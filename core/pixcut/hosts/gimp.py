@@ -27,7 +27,7 @@ def default_dest() -> Path:
 
 
 def plugin_source() -> Path:
-    """The ``pixcut-gimp`` folder shipped with pixcut (bundled in the wheel or the checkout's ``plugins/``)."""
+    """The ``pixcut-gimp`` folder shipped with pixcut (bundled in the wheel, or the checkout's plugins/)."""
     source = repo_plugins_dir() / "gimp" / PLUGIN_NAME
     if not (source / PLUGIN_FILE).is_file():
         raise FileNotFoundError(f"the GIMP plug-in is missing from this pixcut installation: {source}")

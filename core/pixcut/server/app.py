@@ -93,7 +93,7 @@ def _request_body_schema() -> dict[str, Any]:
     """OpenAPI description of the form (the endpoint parses the form itself, for the core parser)."""
     properties: dict[str, Any] = {
         "image": {"type": "string", "format": "binary", "description": "the image file (one input only)"},
-        "image.base64": {"type": "string", "description": f"base64 of the file, at most {BASE64_LIMIT:,} chars"},
+        "image.base64": {"type": "string", "description": f"base64 of the file, <= {BASE64_LIMIT:,} chars"},
         "image.url": {"type": "string", "description": "http(s) URL; only with --allow-url-fetch"},
     }
     for name in FORM_FIELDS:
@@ -199,7 +199,9 @@ async def _remove(request: Request, state: ServerState) -> Response:
         options = parse_options(form)  # a bad parameter is refused before the image is looked at
         source = await parse_input(form)
     if source.url is not None and not state.config.allow_url_fetch:
-        raise UrlFetchDisabledError("image.url: this server does not fetch URLs (started without --allow-url-fetch)")
+        raise UrlFetchDisabledError(
+            "image.url: this server does not fetch URLs (started without --allow-url-fetch)"
+        )
     backend = state.backend
     if backend is None:
         raise ServerError("the server is still starting", status=503, code=1000)

@@ -47,7 +47,7 @@ class ServeConfig:
 
     def __post_init__(self) -> None:
         if (self.api_id is None) != (self.api_secret is None) or self.api_id == "" or self.api_secret == "":
-            raise OptionsError("serve: give both --api-id and --api-secret (or neither, for no authentication)")
+            raise OptionsError("serve: give both --api-id and --api-secret (or neither: no authentication)")
         if self.api_id is not None and ":" in self.api_id:
             raise OptionsError("serve: --api-id must not contain ':' (HTTP Basic uses it as the separator)")
         if self.workers < 1:

@@ -81,7 +81,7 @@ def resolve_target(url: str, policy: FetchPolicy) -> Target:
         raise UrlRefusedError("image.url: not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise UrlRefusedError(f"image.url: only http and https URLs are fetched, not {scheme or 'no scheme'!r}")
+        raise UrlRefusedError(f"image.url: only http and https URLs are fetched, not {scheme or 'none'!r}")
     if parts.username is not None or parts.password is not None:
         raise UrlRefusedError("image.url: URLs with user:password are not fetched")
     host = parts.hostname

@@ -125,10 +125,11 @@ def run_pixcut(command: list[str], timeout: float) -> logic.Cutout:
     """Run pixcut, pulse GIMP's progress bar while it works, and return its result (or raise its error)."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
         try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
-                                       text=True, encoding="utf-8", errors="replace")
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr,
+                                       stdin=subprocess.DEVNULL, text=True,
+                                       encoding="utf-8", errors="replace")
         except OSError as exc:
-            raise logic.PixcutGimpError(f"could not run pixcut ({command[0]}): {exc}")
+            raise logic.PixcutGimpError(f"could not run pixcut ({command[0]}): {exc}") from exc
         lines: queue.Queue = queue.Queue()
         reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
         reader.start()
@@ -157,7 +158,7 @@ def _follow(process: subprocess.Popen, lines: queue.Queue, timeout: float) -> li
             if time.monotonic() > deadline:
                 process.kill()
                 process.wait()
-                raise logic.PixcutGimpError(f"pixcut timed out after {timeout:.0f} s")
+                raise logic.PixcutGimpError(f"pixcut timed out after {timeout:.0f} s") from None
             Gimp.progress_pulse()
             continue
         if line is None:
@@ -292,9 +293,10 @@ def remove_background(image: Gimp.Image, layer: Gimp.Layer, settings: logic.Sett
         cutout = run_pixcut(command, logic.timeout_seconds())
         offsets = logic.placement(tuple(layer.get_offsets()[1:]), cutout, settings)
         try:
-            loaded = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(cutout.output))
+            result_file = Gio.File.new_for_path(cutout.output)
+            loaded = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, result_file)
         except GLib.Error as exc:
-            raise logic.PixcutGimpError(f"GIMP could not load pixcut's result: {exc.message}")
+            raise logic.PixcutGimpError(f"GIMP could not load pixcut's result: {exc.message}") from exc
         if loaded is None:
             raise logic.PixcutGimpError("GIMP could not load pixcut's result")
         image.undo_group_start()

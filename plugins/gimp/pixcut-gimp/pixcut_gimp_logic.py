@@ -100,7 +100,8 @@ def find_pixcut(
         try:
             recorded = str(json.loads(location.read_text(encoding="utf-8"))["executable"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise PixcutGimpError(f"{location} is unreadable ({exc}); reinstall with: pixcut plugins install gimp")
+            raise PixcutGimpError(
+                f"{location} is unreadable ({exc}); reinstall with: pixcut plugins install gimp") from exc
         return _command_or_error(recorded, str(location))
     raise PixcutGimpError(
         "pixcut was not found: install it (pip install pixcut) and run 'pixcut plugins install gimp', "
@@ -159,7 +160,8 @@ def cli_flags(settings: Settings) -> list[str]:
 
 def build_command(pixcut: list[str], input_path: str, output_path: str, settings: Settings) -> list[str]:
     """The full command: PNG output always, so GIMP gets lossless pixels and the real alpha."""
-    return [*pixcut, "remove", input_path, "-o", output_path, "--json", "--format", "png", *cli_flags(settings)]
+    flags = cli_flags(settings)
+    return [*pixcut, "remove", input_path, "-o", output_path, "--json", "--format", "png", *flags]
 
 
 # --- reading the events -----------------------------------------------------------------------
@@ -208,7 +210,7 @@ def interpret(events: list[dict], returncode: int, stderr_tail: str = "") -> Cut
             result_foreground=_box(result.get("result_foreground")),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise PixcutGimpError(f"pixcut's result event is malformed ({exc!r})")
+        raise PixcutGimpError(f"pixcut's result event is malformed ({exc!r})") from exc
 
 
 def _pair(value) -> tuple[int, int]:

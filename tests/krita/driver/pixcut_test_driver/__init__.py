@@ -98,6 +98,9 @@ class Driver:
             self.report["layers_after"] = layer_stack(self.doc)
             self.report["source_unchanged"] = self.source_pixels == raw_pixels(self.source)
             self.record_cutout()
+            if self.job.get("hide_source"):
+                self.source.setVisible(False)  # show the cutout alone on the checkerboard
+                self.doc.refreshProjection()
             if self.job.get("screenshot"):
                 return QTimer.singleShot(1500, self.screenshot_then_finish)
             if self.job.get("undo"):

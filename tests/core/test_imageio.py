@@ -1,0 +1,87 @@
+"""Input images: the API's accepted types and limits, and bad files that must fail cleanly."""
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
+from pixcut.imageio import downscale_to, load_input
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that declares a huge size: a decompression bomb as far as a naive reader is concerned."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(
+        b"IEND", b""
+    )
+
+
+def encoded(image: Image.Image, fmt: str, **kw) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **kw)
+    return buffer.getvalue()
+
+
+def test_decompression_bomb_is_refused_from_the_header():
+    with pytest.raises(ImageTooLargeError, match="32,000,000"):
+        load_input(png_header_only(40_000, 40_000))
+    with pytest.raises(ImageTooLargeError):
+        load_input(png_header_only(8_000, 4_001))  # just over 32 MP
+
+
+def test_truncated_and_garbage_files():
+    data = encoded(Image.new("RGB", (64, 64), "blue"), "JPEG")
+    with pytest.raises(ImageError, match="Failed to read"):
+        load_input(data[: len(data) // 2])
+    with pytest.raises(UnsupportedImageError):
+        load_input(b"hello world")
+    with pytest.raises(ImageError, match="empty"):
+        load_input(b"")
+
+
+def test_unsupported_type_is_named():
+    with pytest.raises(UnsupportedImageError, match="WEBP"):
+        load_input(encoded(Image.new("RGB", (8, 8)), "WEBP"))
+
+
+@pytest.mark.parametrize("fmt", ["BMP", "GIF", "JPEG", "PNG", "TIFF"])
+def test_accepted_types(fmt):
+    loaded = load_input(encoded(Image.new("RGB", (10, 6), (200, 10, 10)), fmt))
+    assert loaded.image.size == (10, 6) and loaded.image.mode in ("RGB", "RGBA")
+
+
+@pytest.mark.parametrize("orientation, size", [(1, (30, 20)), (3, (30, 20)), (6, (20, 30)), (8, (20, 30))])
+def test_exif_orientation_is_applied_and_reported(orientation, size):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    loaded = load_input(encoded(Image.new("RGB", (30, 20)), "JPEG", exif=exif.tobytes()))
+    assert loaded.orientation == orientation and loaded.image.size == size == loaded.size
+
+
+def test_sixteen_bit_grey_keeps_its_tones():
+    grey = Image.new("I;16", (4, 4), 40_000)
+    loaded = load_input(encoded(grey, "PNG"))
+    assert loaded.image.mode == "RGB" and abs(loaded.image.getpixel((0, 0))[0] - 40_000 // 257) <= 1
+
+
+def test_transparency_is_kept():
+    la = Image.new("LA", (4, 4), (100, 50))
+    assert load_input(encoded(la, "PNG")).image.mode == "RGBA"
+
+
+def test_downscale_respects_max_pixels_and_aspect():
+    image = Image.new("RGB", (1000, 500))
+    small = downscale_to(image, 20_000)
+    assert small.width * small.height <= 20_000 and abs(small.width / small.height - 2) < 0.05
+    assert downscale_to(image, 10_000_000) is image
+
+
+def test_unreadable_path_is_an_image_error(tmp_path):
+    with pytest.raises(ImageError, match="cannot read"):
+        load_input(tmp_path / "missing.png")
