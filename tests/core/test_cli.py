@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
 from PIL import Image
+from support import make_photo
 
 OPTION_FLAGS = [
     "--test", "--max-pixels", "--background-color", "--crop-to-foreground", "--margin", "--target-size",

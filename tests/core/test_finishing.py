@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from conftest import cutout_with_box
 from PIL import Image
+from support import cutout_with_box
 
 from pixcut.finishing import build_result, finish
 from pixcut.geometry import Box, foreground_box

@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from conftest import make_photo
 from PIL import Image
+from support import make_photo
 
 from pixcut import RemovalOptions, remove_background
 from pixcut.backends import ImageInput, create_backend

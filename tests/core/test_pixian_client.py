@@ -4,8 +4,8 @@ import base64
 import json
 
 import pytest
-from conftest import Canned, cutout_with_box, png_bytes
 from PIL import Image
+from support import Canned, cutout_with_box, png_bytes
 
 from pixcut import remove_background
 from pixcut.backends import BackendSettings, ImageInput, create_backend

@@ -3,7 +3,7 @@
 import inspect
 
 import pytest
-from conftest import cutout_with_box
+from support import cutout_with_box
 
 from pixcut import hookimpl, hookspecs, remove_background
 from pixcut.backends import BackendSettings, create_backend

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import socket
-import struct
 import threading
 import time
-import zlib
 
 import httpx
 import uvicorn
 from PIL import Image, ImageDraw
+from support import png_with_declared_size  # noqa: F401 (re-exported for the server tests)
 
 from pixcut.server.app import API_PATH, create_app
 from pixcut.server.config import ServeConfig
@@ -81,17 +80,5 @@ def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
-
-
-def png_with_declared_size(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims ``width`` x ``height`` (a decompression bomb's signature)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(
-        b"IEND", b""
-    )
 
 

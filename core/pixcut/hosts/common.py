@@ -17,11 +17,12 @@ LOCATION_FILE = "pixcut-location.json"
 
 
 def repo_plugins_dir() -> Path:
-    """The plug-in sources: bundled inside the package, or the source checkout's ``plugins/``."""
-    bundled = Path(__file__).parent / "bundled"
-    if bundled.is_dir():
-        return bundled
-    return Path(__file__).resolve().parents[3] / "plugins"
+    """The plug-in sources shipped inside the package.
+
+    ``bundled/gimp`` and ``bundled/krita`` are symlinks to the checkout's ``plugins/`` folders,
+    so an editable install uses the working tree and a wheel carries real copies.
+    """
+    return Path(__file__).parent / "bundled"
 
 
 def pixcut_executable() -> str:
