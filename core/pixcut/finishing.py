@@ -86,7 +86,7 @@ def finish(cutout: Image.Image, options: RemovalOptions) -> Finished:
             canvas = Image.new("RGBA", (content.width + left + right, content.height + top + bottom))
             canvas.paste(content, (left, top))
         else:
-            canvas = content if content is not cutout else cutout.copy()
+            canvas = content  # unchanged: encoding never mutates it, so no copy
         scale, offset_left, offset_top = 1.0, left, top
 
     result_fg = None
