@@ -45,8 +45,8 @@ out = run()  # warm-up: model load, first allocation
 times = []
 for _ in range(repeat):
     t0 = time.perf_counter(); out = run(); times.append(time.perf_counter() - t0)
-print(json.dumps({"median": statistics.median(times), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "bytes": len(out)}))
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"median": statistics.median(times), "peak_mb": peak_mb, "bytes": len(out)}))
 """
 
 
@@ -91,10 +91,12 @@ def main() -> None:
     parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args()
     peer = have_peer()
-    print(f"cores: {os.cpu_count()}; peer rembg: {'.bench-venv' if peer else 'MISSING (bash benchmarks/setup-peer.sh)'}")
+    peer_note = ".bench-venv" if peer else "MISSING (bash benchmarks/setup-peer.sh)"
+    print(f"cores: {os.cpu_count()}; peer rembg: {peer_note}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        print(f"\nper image (file bytes -> PNG cutout), median of {args.repeat} after a warm-up; peak RSS of the process")
+        print(f"\nper image (file bytes -> PNG cutout), median of {args.repeat} after a warm-up;"
+              " peak RSS of the process")
         print(f"{'image':>10} {'pipeline':>8} {'median s':>9} {'peak MB':>9}")
         for mp in (1, 12):
             image = tmp / f"photo_{mp}mp.jpg"
@@ -111,11 +113,12 @@ def main() -> None:
         for i in range(args.batch):
             make_jpeg(src / f"img{i:03d}.jpg", args.batch_megapixels, seed=i)
         print(f"\nbatch of {args.batch} photo-like JPEGs at {args.batch_megapixels:g} MP, whole command wall time")
-        t_pix = timed_command([str(REPO / ".venv" / "bin" / "pixcut"), "remove", str(src), "--out-dir", str(out_a), "-q"],
-                              dict(os.environ))
+        pixcut_bin = str(REPO / ".venv" / "bin" / "pixcut")
+        t_pix = timed_command([pixcut_bin, "remove", str(src), "--out-dir", str(out_a), "-q"], dict(os.environ))
         print(f"{'pixcut remove':>16}: {t_pix:7.1f} s  {args.batch / t_pix:5.2f} images/s")
         if peer:
-            t_rembg = timed_command([str(PEER / "bin" / "rembg"), "p", "-m", "u2netp", str(src), str(out_b)], peer_env())
+            rembg_bin = str(PEER / "bin" / "rembg")
+            t_rembg = timed_command([rembg_bin, "p", "-m", "u2netp", str(src), str(out_b)], peer_env())
             print(f"{'rembg p':>16}: {t_rembg:7.1f} s  {args.batch / t_rembg:5.2f} images/s")
             assert len(list(out_b.iterdir())) == args.batch
         assert len(list(out_a.iterdir())) == args.batch

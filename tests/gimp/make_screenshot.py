@@ -30,6 +30,15 @@ procedure.run(config)
 """
 
 
+def crop_to_gimp(shot: Path, out: Path) -> None:
+    """Keep the part of the screen GIMP's window uses (the rest of the virtual screen is black)."""
+    from PIL import Image
+
+    screen = Image.open(shot).convert("RGB")
+    box = screen.getbbox() or (0, 0, *screen.size)
+    screen.crop(box).save(out, optimize=True)
+
+
 def main() -> int:
     from pixcut.hosts import gimp
 
@@ -44,8 +53,8 @@ def main() -> int:
         batch = work / "batch.py"
         batch.write_text(GUI_BATCH.format(photo=str(cb.REPO / "docs" / "samples" / "astronaut.jpg")))
         shot = work / "shot.png"
-        env = " ".join(shlex.quote(a) for a in cb.clean_env(HOME=str(work / "home"), GIMP3_DIRECTORY=str(profile),
-                                                           DISPLAY=":77", GTK_THEME="Adwaita"))
+        variables = cb.clean_env(HOME=str(work / "home"), GIMP3_DIRECTORY=str(profile), DISPLAY=":77")
+        env = " ".join(shlex.quote(a) for a in variables)
         gimp_cmd = (f"gimp-3.0 -n --no-splash --batch-interpreter python-fu-eval "
                     f"-b {shlex.quote(f'exec(open({str(batch)!r}).read())')}")
         script = (
@@ -53,7 +62,7 @@ def main() -> int:
             f"{env} {gimp_cmd} >{work}/gimp.log 2>&1 & GIMP=$!; "
             "sleep ${PIXCUT_SHOT_WAIT:-40}; "
             f"{env} import -window root {shlex.quote(str(shot))}; "
-            "kill $GIMP; sleep 1; kill -9 $GIMP 2>/dev/null; pkill -P $GIMP 2>/dev/null; kill $XVFB; wait"
+            "kill $GIMP; sleep 2; kill -9 $GIMP 2>/dev/null; kill $XVFB; wait"
         )
         bridge = cb.plan_bridge(cb.DEFAULT_ROOT, pixcut, extra=[work])
         cb.overlay_venv_bin(bridge, pixcut, work)
@@ -61,7 +70,7 @@ def main() -> int:
         if not shot.is_file():
             print(result.stdout, result.stderr, (work / "gimp.log").read_text(), sep="\n")
             return 1
-        out.write_bytes(shot.read_bytes())
+        crop_to_gimp(shot, out)
     print(f"wrote {out}")
     return 0
 

@@ -22,7 +22,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def krita_ready():
-    """Krita must exist; in CI a missing Krita is a failure (``.ci/setup-krita`` installs it), never a skip."""
+    """Krita must exist; in CI a missing Krita fails (``.ci/setup-krita`` installs it), never skips."""
     if not kritaharness.krita_available():
         if os.environ.get("CI"):
             pytest.fail("krita/xvfb-run missing in CI: .ci/setup-krita should have installed them")
@@ -72,7 +72,8 @@ def krita(warm_profile, tmp_path):
     def run(job: dict, settings: dict, timeout: float = 90) -> dict:
         profile = kritaharness.copy_profile(warm_profile, tmp_path / "home")
         profile.set_settings(settings)
-        report = kritaharness.run_krita(profile, dict({"timeout": 60}, **job), tmp_path / "run", timeout=timeout)
+        job = dict({"timeout": 60}, **job)
+        report = kritaharness.run_krita(profile, job, tmp_path / "run", timeout=timeout)
         assert not report["_timed_out"], f"Krita timed out\n{kritaharness.log_tail(report)}"
         assert "problem" not in report, f"{report.get('problem')}\n{kritaharness.log_tail(report)}"
         return report

@@ -62,7 +62,8 @@ class Profile:
             "PATH": SYSTEM_PATH,
             "LANG": "C.UTF-8",
         }
-        env.update({k: v for k, v in os.environ.items() if k.startswith("PIXCUT_") and k != "PIXCUT_KRITA_JOB"})
+        env.update({k: v for k, v in os.environ.items() if k.startswith("PIXCUT_")})
+        env.pop("PIXCUT_KRITA_JOB", None)
         if job is not None:
             env["PIXCUT_KRITA_JOB"] = str(job)
         return env

@@ -104,7 +104,7 @@ def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
     assert copy_pixels == Path(cutout["bin"]).with_name("source.bin").read_bytes()
     mask = cutout["mask"]
     assert mask["type"] == "transparencymask" and mask["name"] == "pixcut mask"
-    result, image = pixcut_direct(source["png"])  # mask mode ignores the finishing options
+    _result, image = pixcut_direct(source["png"])  # mask mode ignores the finishing options
     x, y, w, h = mask["bounds"]
     mask_alpha = np.frombuffer(Path(mask["bin"]).read_bytes(), dtype=np.uint8).reshape(h, w)
     sx, sy, sw, sh = source["bounds"]

@@ -30,7 +30,9 @@ def test_install_copies_records_and_enables(tmp_path, monkeypatch):
     assert (pykrita / "pixcut_krita.desktop").read_text().count("X-KDE-Library=pixcut_krita") == 1
     assert json.loads((target / "pixcut-location.json").read_text())["executable"]
     rc = (tmp_path / "config" / "kritarc").read_text()
-    assert rc == RC.replace("enable_other=true\nenable_pixcut_krita=false", "enable_pixcut_krita=true\nenable_other=true")
+    before = "enable_other=true\nenable_pixcut_krita=false"
+    after = "enable_pixcut_krita=true\nenable_other=true"
+    assert rc == RC.replace(before, after)
 
     removed = krita.uninstall()
     assert set(removed) == {target, pykrita / "pixcut_krita.desktop"}

@@ -53,7 +53,8 @@ def test_layer_format_refused_with_a_way_out():
 
 
 def _pixels(width, height):
-    return bytes((x * 7 + y * 13 + c * 50) % 256 for y in range(height) for x in range(width) for c in range(4))
+    return bytes((x * 7 + y * 13 + c * 50) % 256
+                 for y in range(height) for x in range(width) for c in range(4))
 
 
 def test_encode_png_is_read_back_by_pillow():
@@ -110,7 +111,8 @@ def test_settings_roundtrip_through_krita_strings():
 def test_settings_from_bad_strings_fall_back_to_defaults():
     settings = Settings.from_strings({"backend": "cloud9", "output_mode": "x", "vertical_alignment": "left",
                                       "timeout": "soon", "test": "TRUE"})
-    assert (settings.backend, settings.output_mode, settings.vertical_alignment) == ("local", "layer", "middle")
+    picked = (settings.backend, settings.output_mode, settings.vertical_alignment)
+    assert picked == ("local", "layer", "middle")
     assert settings.timeout == 300 and settings.test is True
 
 
@@ -119,7 +121,8 @@ def _args(**kwargs):
 
 
 def test_arguments_default_is_offline_png_json():
-    assert _args() == ["remove", "/in.png", "-o", "/out.png", "--json", "--format", "png", "--backend", "local"]
+    expected = ["remove", "/in.png", "-o", "/out.png", "--json", "--format", "png", "--backend", "local"]
+    assert _args() == expected
 
 
 def test_arguments_map_every_option():

@@ -43,5 +43,5 @@ class PixcutDocker(DockWidget):
         self._save()
         remove_background(with_dialog=False)
 
-    def canvasChanged(self, canvas) -> None:
+    def canvasChanged(self, canvas) -> None:  # noqa: N802 (Krita's API name)
         """Required by Krita; the options do not depend on the canvas."""

@@ -133,7 +133,7 @@ def _on_done(outcome: str, payload) -> None:
             _report("error", str(payload))
     except PixcutPluginError as error:
         _report("error", str(error))
-    except Exception as error:  # noqa: BLE001 - never leave Krita's traceback dialog behind
+    except Exception as error:  # never leave Krita's traceback dialog behind
         _report("error", f"Could not insert the result: {error}")
     finally:
         shutil.rmtree(run.get("workdir", ""), ignore_errors=True)
@@ -166,7 +166,7 @@ class PixcutExtension(Extension):
     def setup(self) -> None:
         pass
 
-    def createActions(self, window) -> None:
+    def createActions(self, window) -> None:  # noqa: N802 (Krita's API name)
         action = window.createAction(ACTION_ID, "Remove Background...", "tools/scripts")
         action.setToolTip("Cut out the active layer's subject into a new layer (pixcut)")
         action.triggered.connect(lambda: remove_background(with_dialog=True))

@@ -15,7 +15,10 @@ _STDERR_LIMIT = 20000
 
 
 class RemovalJob(QObject):
-    """One pixcut run. ``done(status, payload)``: ("ok", result event) | ("error", message) | ("cancelled", "")."""
+    """One pixcut run.
+
+    ``done(status, payload)``: ("ok", result event) | ("error", message) | ("cancelled", "").
+    """
 
     done = pyqtSignal(str, object)
 

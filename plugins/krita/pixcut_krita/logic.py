@@ -118,7 +118,9 @@ class Settings:
                 f"Background colour {self.background_color!r} is not a #RRGGBB (or #RRGGBBAA) colour."
             )
         if self.target_size and not re.match(r"^\d+\s*[ x,]\s*\d+$", self.target_size):
-            raise PixcutPluginError(f"Target size {self.target_size!r} must be 'WIDTH HEIGHT', e.g. '800 600'.")
+            raise PixcutPluginError(
+                f"Target size {self.target_size!r} must be 'WIDTH HEIGHT', e.g. '800 600'."
+            )
 
     @property
     def uploads_to_pixian(self) -> bool:
@@ -342,7 +344,8 @@ def encode_png(rgba: bytes, width: int, height: int) -> bytes:
     stride = width * 4
     raw = b"".join(b"\x00" + rgba[y * stride:(y + 1) * stride] for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+    body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+    return _PNG_SIGNATURE + body
 
 
 def _read_chunks(data: bytes):
@@ -371,7 +374,7 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int, row_bytes: int) -> 
             for i in range(bpp, row_bytes):
                 row[i] = (row[i] + row[i - bpp]) & 0xFF
         elif kind == 2:
-            row = bytearray((a + b) & 0xFF for a, b in zip(row, prev))
+            row = bytearray((a + b) & 0xFF for a, b in zip(row, prev, strict=True))
         elif kind == 3:
             for i in range(row_bytes):
                 left = row[i - bpp] if i >= bpp else 0

@@ -53,7 +53,7 @@ class Driver:
             extension.status.finished.connect(self.on_finished)
             self.report["layers_before"] = layer_stack(self.doc)
             Krita.instance().action(self.job["action"]).trigger()
-        except Exception:  # noqa: BLE001 - any failure must end in a report, not a hung Krita
+        except Exception:  # any failure must end in a report, not a hung Krita
             self.finish("driver error: " + traceback.format_exc())
 
     def open_image(self) -> None:
@@ -73,6 +73,7 @@ class Driver:
 
     def show_docker(self) -> None:
         window = Krita.instance().activeWindow().qwindow()
+        window.showMaximized()  # Xvfb has no window manager: fill the screen for the screenshot
         for dock in window.findChildren(QDockWidget):
             if dock.objectName() == "pixcut_docker":
                 dock.show()
@@ -108,7 +109,7 @@ class Driver:
                 self.doc.waitForDone()
                 self.report["layers_after_undo"] = layer_stack(self.doc)
             self.finish(None)
-        except Exception:  # noqa: BLE001 - any failure must end in a report, not a hung Krita
+        except Exception:  # any failure must end in a report, not a hung Krita
             self.finish("driver error: " + traceback.format_exc())
 
     def record_cutout(self) -> None:
@@ -123,8 +124,8 @@ class Driver:
                 self.report["cutout"] = info
 
     def screenshot_then_finish(self) -> None:
-        screen = QApplication.primaryScreen()
-        screen.grabWindow(0).save(self.job["screenshot"], "PNG")
+        window = Krita.instance().activeWindow().qwindow()
+        QApplication.primaryScreen().grabWindow(window.winId()).save(self.job["screenshot"], "PNG")
         self.report["screenshot"] = self.job["screenshot"]
         self.finish(None)
 
