@@ -18,6 +18,14 @@ from pixcut.server.auth import BasicAuth
 from pixcut.server.errors import describe, error_body
 
 
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header (ASGI gives lower-case names), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 async def send_error(exc: PixcutError, scope: Scope, receive: Receive, send: Send) -> None:
     status, code, message, headers = describe(exc)
     response = JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
@@ -35,13 +43,8 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = None
-        for name, value in scope.get("headers", ()):
-            if name == b"authorization":
-                header = value.decode("latin-1")
-                break
         try:
-            self.auth.check(header)
+            self.auth.check(header_value(scope, b"authorization"))
         except PixcutError as exc:
             await send_error(exc, scope, receive, send)
             return
@@ -65,15 +68,14 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > self.limit:
-                    await send_error(too_large(self.limit), scope, receive, send)
-                    return
+        length = header_value(scope, b"content-length")
+        try:
+            declared = int(length) if length is not None else 0
+        except ValueError:
+            declared = 0
+        if declared > self.limit:
+            await send_error(too_large(self.limit), scope, receive, send)
+            return
         received = 0
 
         async def counting_receive() -> Message:
