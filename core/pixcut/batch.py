@@ -5,6 +5,10 @@ The provider asks batch clients to start with at most 5 threads and add one ever
 takes its first job; each worker keeps its own 429 back-off (the cloud client's
 state is per thread). Outputs are written atomically, so an interrupted batch
 leaves only complete files and ``skip_existing`` resumes it.
+
+An error that every remaining input would hit as well (no or wrong credentials, a
+missing model) stops the batch after the items in flight: a thousand identical
+401s would only hammer the service and bury the one message that matters.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pixcut.errors import OptionsError, PixcutError
+from pixcut.errors import AuthenticationError, ModelError, OptionsError, PixcutError
 
 IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".tif", ".tiff"})
 RAMP_INITIAL = 5
 RAMP_INTERVAL = 300.0
+# Errors that are about the setup, not the item: the batch stops at the first one.
+BATCH_FATAL_ERRORS: tuple[type[PixcutError], ...] = (AuthenticationError, ModelError)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class BatchSummary:
     skipped: int = 0
     credits_charged: float = 0.0
     interrupted: bool = False
+    stopped_by: str | None = None  # the message of a batch-fatal error
+    not_attempted: int = 0
 
     def to_json(self) -> Event:
         return {
@@ -105,6 +113,8 @@ class BatchSummary:
             "skipped": self.skipped,
             "credits_charged": self.credits_charged,
             "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by,
+            "not_attempted": self.not_attempted,
         }
 
 
@@ -123,9 +133,9 @@ def run_batch(
     """Run ``process`` over ``items`` with up to ``jobs`` workers, ramping up as the provider asks.
 
     ``process`` returns the 'result' event for an item (it writes the output
-    itself). Errors become 'error' events and never stop the other items. Setting
-    ``stop`` (or Ctrl-C in the calling thread) lets running items finish and starts
-    no new ones.
+    itself). Errors become 'error' events and never stop the other items, except
+    the ``BATCH_FATAL_ERRORS``. Setting ``stop`` (or Ctrl-C in the calling thread)
+    lets running items finish and starts no new ones.
     """
     stop = stop or threading.Event()
     summary = BatchSummary()
@@ -171,10 +181,13 @@ def run_batch(
     def handle(item: BatchItem) -> None:
         with lock:
             progress(item, "processing")
+        fatal = None
         try:
             event = process(item)
         except PixcutError as exc:
             event = {"event": "error", "input": str(item.input), "error": exc.to_json()}
+            if isinstance(exc, BATCH_FATAL_ERRORS):
+                fatal = exc.message
         except Exception as exc:  # one bad item must not end the batch
             event = {
                 "event": "error",
@@ -189,6 +202,9 @@ def run_batch(
                 summary.credits_charged += float(event.get("credits_charged") or 0.0)
             report(event)
             progress(item, "finished")
+            if fatal is not None and summary.stopped_by is None:
+                summary.stopped_by = fatal
+                stop.set()
 
     threads = [
         threading.Thread(target=worker, args=(i,), name=f"pixcut-worker-{i}", daemon=True)
@@ -204,7 +220,7 @@ def run_batch(
     wake.set()
     for thread in threads:
         thread.join()  # items in flight finish; their outputs are written atomically
-    if stop.is_set():
-        summary.interrupted = True
+    summary.interrupted = stop.is_set() and summary.stopped_by is None
+    summary.not_attempted = total - summary.done - summary.failed - summary.skipped
     report(summary.to_json())
     return summary

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from pixcut.batch import BatchItem, plan_outputs, run_batch
-from pixcut.errors import ImageError, OptionsError
+from pixcut.errors import AuthenticationError, ImageError, OptionsError
 
 
 def items(n, tmp_path):
@@ -78,3 +78,18 @@ def test_plan_outputs_refuses_collisions(tmp_path):
     planned = plan_outputs([str(tmp_path)], output=None, out_dir=str(tmp_path / "out"), extension=".png",
                            recursive=True)
     assert sorted(str(i.output.relative_to(tmp_path / "out")) for i in planned) == ["a/x.png", "b/x.png"]
+
+
+def test_a_setup_error_stops_the_batch_instead_of_failing_every_item(tmp_path):
+    seen = []
+    calls = []
+
+    def process(item):
+        calls.append(item)
+        raise AuthenticationError("Invalid API credentials", status=401, code=1200)
+
+    summary = run_batch(items(6, tmp_path), process, seen.append, jobs=1)
+    assert len(calls) == 1
+    assert (summary.failed, summary.not_attempted, summary.interrupted) == (1, 5, False)
+    assert summary.stopped_by == "Invalid API credentials"
+    assert seen[-1]["stopped_by"] == "Invalid API credentials" and seen[-1]["not_attempted"] == 5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import make_photo
+from support import Canned, make_photo
 
 OPTION_FLAGS = [
     "--test", "--max-pixels", "--background-color", "--crop-to-foreground", "--margin", "--target-size",
@@ -72,6 +72,25 @@ def test_batch_with_a_corrupt_input_finishes_the_others(tmp_path):
     # the human form says the same on stderr
     human = pixcut("remove", src, "--out-dir", tmp_path / "out2")
     assert human.returncode == 1 and "broken.png" in human.stderr and "failed: 2" in human.stderr
+
+
+def test_rejected_credentials_stop_a_cloud_batch_after_one_request(tmp_path, scripted):
+    scripted.responses = [Canned(401, json.dumps(
+        {"error": {"status": 401, "code": 1200, "message": "Invalid API credentials"}}).encode(),
+        {"Content-Type": "application/json"})]
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        make_photo((64, 48)).save(src / f"img{i}.png")
+    proc = pixcut("remove", src, "--out-dir", tmp_path / "out", "--json", "--jobs", "1", "--endpoint", scripted.url,
+                  "--api-id", "me", "--api-secret", "hunter2-secret")
+    assert proc.returncode == 1
+    assert len(scripted.requests) == 1
+    summary = events(proc.stdout)[-1]
+    assert (summary["failed"], summary["not_attempted"], summary["interrupted"]) == (1, 3, False)
+    assert "Invalid API credentials" in summary["stopped_by"]
+    assert "hunter2-secret" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_skip_existing_resumes_and_inputs_are_never_overwritten(tmp_path, photo_path):
