@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _rembg_peer import PEER_PY, REMBG, have_peer, peer_env
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PIXCUT_PY = REPO / ".venv" / "bin" / "python"
-PEER = REPO / ".bench-venv"
-PEER_PY = PEER / "bin" / "python"
 
 # Runs inside a child interpreter: argv = impl, image path, repeat.
 CHILD = r"""
@@ -48,14 +48,6 @@ for _ in range(repeat):
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"median": statistics.median(times), "peak_mb": peak_mb, "bytes": len(out)}))
 """
-
-
-def peer_env() -> dict[str, str]:
-    return {**os.environ, "U2NET_HOME": str(PEER / "u2net")}
-
-
-def have_peer() -> bool:
-    return PEER_PY.exists() and (PEER / "u2net" / "u2netp.onnx").exists()
 
 
 def child(impl: str, image: Path, repeat: int) -> dict:
@@ -117,7 +109,7 @@ def main() -> None:
         t_pix = timed_command([pixcut_bin, "remove", str(src), "--out-dir", str(out_a), "-q"], dict(os.environ))
         print(f"{'pixcut remove':>16}: {t_pix:7.1f} s  {args.batch / t_pix:5.2f} images/s")
         if peer:
-            rembg_bin = str(PEER / "bin" / "rembg")
+            rembg_bin = str(REMBG)
             t_rembg = timed_command([rembg_bin, "p", "-m", "u2netp", str(src), str(out_b)], peer_env())
             print(f"{'rembg p':>16}: {t_rembg:7.1f} s  {args.batch / t_rembg:5.2f} images/s")
             assert len(list(out_b.iterdir())) == args.batch

@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -30,33 +31,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import requests
-from PIL import Image, ImageDraw, ImageFilter
+from _images import photo_like
+from _rembg_peer import REMBG, peer_env
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-REMBG = ROOT / ".bench-venv" / "bin" / "rembg"
 LEVELS = (1, 4, 16)
 
 
 def photo(seed: int, size: tuple[int, int] = (1155, 866)) -> bytes:
-    """A 1-megapixel photo-like PNG: gradient background, a few shapes, sensor-like noise."""
-    rng = np.random.default_rng(seed)
-    width, height = size
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    base = np.stack([90 + 120 * x / width, 110 + 100 * y / height, 160 - 60 * x / width], axis=-1)
-    image = Image.fromarray(base.clip(0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(image)
-    for _ in range(4):
-        cx, cy = rng.integers(200, width - 200), rng.integers(150, height - 150)
-        r = int(rng.integers(60, 180))
-        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
-        draw.ellipse((cx - r, cy - r, cx + r, cy + int(r * 1.4)), fill=colour)
-    image = image.filter(ImageFilter.GaussianBlur(1.5))
-    noisy = np.asarray(image).astype(np.int16) + rng.normal(0, 6, (height, width, 3)).astype(np.int16)
+    """A 1-megapixel photo-like PNG (see _images.photo_like)."""
     buffer = io.BytesIO()
-    Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(buffer, "PNG", compress_level=1)
+    photo_like(*size, seed=seed).save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -93,6 +81,7 @@ class Target:
     url: str
     health: str
     post: Callable[[requests.Session, str, bytes], requests.Response]
+    env: dict[str, str] | None = None
 
 
 def wait_ready(process: subprocess.Popen, health: str, timeout: float = 120) -> None:
@@ -121,10 +110,13 @@ def run_level(target: Target, images: list[bytes], clients: int, count: int) -> 
         if session is None:
             session = local.session = requests.Session()
         started = time.perf_counter()
-        response = target.post(session, target.url, images[index % len(images)])
+        try:
+            status = target.post(session, target.url, images[index % len(images)]).status_code
+        except requests.RequestException:
+            status = None  # a reset or refused connection is an error of the server under test
         elapsed = time.perf_counter() - started
         with lock:
-            if response.status_code == 200:
+            if status == 200:
                 latencies.append(elapsed)
             else:
                 errors += 1
@@ -146,29 +138,46 @@ def run_level(target: Target, images: list[bytes], clients: int, count: int) -> 
 
 
 def bench(target: Target, images: list[bytes], per_level: list[int], seq: int, seq_step: int) -> dict:
-    process = subprocess.Popen(target.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_ready(process, target.health)
-        target.post(requests.Session(), target.url, images[0])  # warm-up (model load, first inference)
-        rows = [run_level(target, images, c, n) for c, n in zip(LEVELS, per_level, strict=True)]
-        peak_after_load = rss_kib(process.pid)[1]
-        trail = []
-        session = requests.Session()
-        for index in range(1, seq + 1):
-            response = target.post(session, target.url, images[index % len(images)])
-            if response.status_code != 200:
-                raise RuntimeError(f"sequential request {index}: HTTP {response.status_code}")
-            if index % seq_step == 0:
-                trail.append((index, rss_kib(process.pid)[0]))
-        return {"rows": rows, "peak_kib": rss_kib(process.pid)[1], "peak_levels_kib": peak_after_load,
-                "trail": trail}
-    finally:
-        process.terminate()
+    # The server's stderr goes to a file: an unread pipe fills up and stalls the server.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(target.command, stdout=subprocess.DEVNULL, stderr=log, env=target.env)
         try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+            wait_ready(process, target.health)
+            target.post(requests.Session(), target.url, images[0])  # warm-up (model load, first inference)
+            rows = [run_level(target, images, c, n) for c, n in zip(LEVELS, per_level, strict=True)]
+            peak_after_load = rss_kib(process.pid)[1]
+            trail = []
+            session = requests.Session()
+            for index in range(1, seq + 1):
+                response = target.post(session, target.url, images[index % len(images)])
+                if response.status_code != 200:
+                    raise RuntimeError(f"sequential request {index}: HTTP {response.status_code}")
+                if index % seq_step == 0:
+                    trail.append((index, rss_kib(process.pid)[0]))
+            return {"rows": rows, "peak_kib": rss_kib(process.pid)[1], "peak_levels_kib": peak_after_load,
+                    "trail": trail}
+        except (RuntimeError, requests.RequestException) as exc:
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"{exc}; server stderr ends: {' | '.join(tail)}") from exc
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+def report(name: str, result: dict) -> None:
+    print(f"{'server':<18} {'clients':>7} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 s':>7} {'p99 s':>7}")
+    for row in result["rows"]:
+        print(f"{name:<18} {row['clients']:>7} {row['requests']:>5} {row['errors']:>4} "
+              f"{row['rps']:>7.2f} {row['p50']:>7.2f} {row['p99']:>7.2f}")
+    print(f"{name}: peak RSS (VmHWM) {result['peak_kib'] / 1024:.0f} MiB "
+          f"(after the concurrency levels: {result['peak_levels_kib'] / 1024:.0f} MiB)")
+    trail = ", ".join(f"{n}: {kib / 1024:.0f} MiB" for n, kib in result["trail"])
+    print(f"{name}: RSS after sequential requests  {trail}", flush=True)
 
 
 def pixcut_target(port: int, workers: int) -> Target:
@@ -185,7 +194,7 @@ def rembg_target(port: int) -> tuple[Target | None, str]:
     if not REMBG.exists():
         return None, f"{REMBG} does not exist"
     probe = subprocess.run(
-        [str(REMBG), "s", "--help"], capture_output=True, text=True, timeout=120, check=False
+        [str(REMBG), "s", "--help"], capture_output=True, text=True, timeout=120, check=False, env=peer_env()
     )
     if probe.returncode != 0:
         first = (probe.stdout + probe.stderr).strip().splitlines()
@@ -196,6 +205,7 @@ def rembg_target(port: int) -> tuple[Target | None, str]:
         "rembg s (u2netp)", command, base + "/api/remove", base + "/api",
         lambda s, url, data: s.post(url, files={"file": ("photo.png", data)}, data={"model": "u2netp"},
                                     timeout=300),
+        env=peer_env(),
     ), ""
 
 
@@ -226,26 +236,17 @@ def main() -> int:
         if peer is not None:
             targets.append(peer)
 
-    results = {}
+    failed = 0
     for target in targets:
-        print(f"running {target.name} ...", flush=True)
-        results[target.name] = bench(target, images, args.per_level, args.seq, args.seq_step)
-
-    print()
-    print(f"{'server':<18} {'clients':>7} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 s':>7} {'p99 s':>7}")
-    for name, result in results.items():
-        for row in result["rows"]:
-            print(f"{name:<18} {row['clients']:>7} {row['requests']:>5} {row['errors']:>4} "
-                  f"{row['rps']:>7.2f} {row['p50']:>7.2f} {row['p99']:>7.2f}")
+        print(f"\nrunning {target.name} ...", flush=True)
+        try:
+            report(target.name, bench(target, images, args.per_level, args.seq, args.seq_step))
+        except RuntimeError as exc:
+            failed += 1
+            print(f"{target.name}: FAILED: {exc}", flush=True)
     if skipped:
-        print(f"{'rembg s':<18} skipped: {skipped}")
-    print()
-    for name, result in results.items():
-        print(f"{name}: peak RSS (VmHWM) {result['peak_kib'] / 1024:.0f} MiB "
-              f"(after the concurrency levels: {result['peak_levels_kib'] / 1024:.0f} MiB)")
-        trail = ", ".join(f"{n}: {kib / 1024:.0f} MiB" for n, kib in result["trail"])
-        print(f"{name}: RSS after sequential requests  {trail}")
-    return 0
+        print(f"\nrembg s skipped: {skipped}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
