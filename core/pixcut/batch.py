@@ -27,6 +27,7 @@ from pixcut.errors import AuthenticationError, ModelError, OptionsError, PixcutE
 IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".tif", ".tiff"})
 RAMP_INITIAL = 5
 RAMP_INTERVAL = 300.0
+MAX_JOBS = 100  # above this the provider asks to be contacted first
 # Errors that are about the setup, not the item: the batch stops at the first one.
 BATCH_FATAL_ERRORS: tuple[type[PixcutError], ...] = (AuthenticationError, ModelError)
 

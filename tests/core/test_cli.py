@@ -123,6 +123,8 @@ def test_default_output_name_is_beside_the_input(tmp_path, photo_path):
         (["--background-color", "red"], "background.color"),
         (["--jpeg-quality", "0"], "output.jpeg_quality"),
         (["--backend", "nope"], "unknown backend"),
+        (["--jobs", "101"], "--jobs must be 1..100"),
+        (["--jobs", "0"], "--jobs must be 1..100"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, photo_path, flags, message):

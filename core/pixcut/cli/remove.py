@@ -8,7 +8,7 @@ from typing import Any
 
 from pixcut.api import remove_background
 from pixcut.backends import BackendSettings, create_backend
-from pixcut.batch import BatchItem, plan_outputs, run_batch
+from pixcut.batch import MAX_JOBS, BatchItem, plan_outputs, run_batch
 from pixcut.cli.reporting import HumanReporter, JsonReporter
 from pixcut.config import load_config
 from pixcut.credentials import Credentials
@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
 
     batch = p.add_argument_group("batch")
-    batch.add_argument("--jobs", type=int, help="parallel requests (default: 5 cloud, 1 offline)")
+    batch.add_argument("--jobs", type=int, help=f"parallel requests, 1..{MAX_JOBS} (default: 5 cloud, 1 offline)")
     batch.add_argument(
         "--ramp-interval",
         type=float,
@@ -95,6 +95,10 @@ def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tupl
     """Backend name and settings: flags first, then the config file, then the offline default."""
     endpoint = args.endpoint or (config.get("endpoint") if not args.backend else None)
     backend = args.backend or ("pixian" if args.endpoint else config.get("backend") or "local")
+    if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
+        raise OptionsError(
+            f"--jobs must be 1..{MAX_JOBS} (the provider asks to be contacted before going above {MAX_JOBS})"
+        )
     credentials = None
     if args.api_id or args.api_secret:
         secret = args.api_secret or os.environ.get("PIXIAN_API_SECRET")
