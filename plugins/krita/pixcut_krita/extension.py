@@ -15,7 +15,6 @@ from .form import OptionsForm
 from .logic import (
     PixcutPluginError,
     cutout_name,
-    decode_png,
     encode_png,
     find_executable,
     placement,
@@ -147,8 +146,7 @@ def _insert(run: dict, result: dict) -> None:
     doc, source, exported = run["doc"], run["source"], run["exported"]
     if not layers.is_attached(doc, source):
         raise PixcutPluginError("The source layer was removed while pixcut ran; nothing was inserted.")
-    with open(result.get("output") or run["output"], "rb") as handle:
-        width, height, rgba = decode_png(handle.read())
+    width, height, rgba = layers.read_result(result.get("output") or run["output"])
     x, y = placement(exported.x, exported.y, result.get("input_foreground"), result.get("result_foreground"))
     insert = layers.insert_mask if run["settings"].output_mode == "mask" else layers.insert_layer
     insert(doc, source, rgba, x, y, width, height)

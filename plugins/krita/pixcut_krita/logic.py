@@ -327,10 +327,10 @@ def check_layer_format(color_model: str, color_depth: str) -> None:
         )
 
 
-# --------------------------------------------------------------------------- PNG codec
+# --------------------------------------------------------------------------- PNG export
+# (the result is read back by Qt: see layers.read_result)
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
@@ -346,107 +346,3 @@ def encode_png(rgba: bytes, width: int, height: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
     body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
     return _PNG_SIGNATURE + body
-
-
-def _read_chunks(data: bytes):
-    if not data.startswith(_PNG_SIGNATURE):
-        raise ValueError("not a PNG file")
-    pos = len(_PNG_SIGNATURE)
-    while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        yield kind, data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IEND":
-            return
-
-
-def _unfilter(raw: bytes, width: int, height: int, bpp: int, row_bytes: int) -> bytearray:
-    """Undo PNG's per-row filters (None, Sub, Up, Average, Paeth) into one bytearray."""
-    out = bytearray(row_bytes * height)
-    prev = bytearray(row_bytes)
-    pos = 0
-    for y in range(height):
-        kind = raw[pos]
-        row = bytearray(raw[pos + 1:pos + 1 + row_bytes])
-        pos += 1 + row_bytes
-        if kind == 1:
-            for i in range(bpp, row_bytes):
-                row[i] = (row[i] + row[i - bpp]) & 0xFF
-        elif kind == 2:
-            row = bytearray((a + b) & 0xFF for a, b in zip(row, prev, strict=True))
-        elif kind == 3:
-            for i in range(row_bytes):
-                left = row[i - bpp] if i >= bpp else 0
-                row[i] = (row[i] + ((left + prev[i]) >> 1)) & 0xFF
-        elif kind == 4:
-            _unpaeth(row, prev, bpp)
-        elif kind != 0:
-            raise ValueError(f"bad PNG filter type {kind}")
-        out[y * row_bytes:(y + 1) * row_bytes] = row
-        prev = row
-    return out
-
-
-def _unpaeth(row: bytearray, prev: bytearray, bpp: int) -> None:
-    for i in range(len(row)):
-        a = row[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        p = a + b - c
-        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-        pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-        row[i] = (row[i] + pred) & 0xFF
-
-
-def _to_rgba(pixels: bytearray, color_type: int, depth: int, palette: bytes, trns: bytes) -> bytes:
-    """Expand unfiltered samples of any 8/16-bit non-palette or 8-bit palette PNG to RGBA8."""
-    if depth == 16:
-        pixels = pixels[0::2]  # keep the high byte of each big-endian sample
-    if color_type == 6:
-        return bytes(pixels)
-    count = len(pixels) // _CHANNELS[color_type]
-    out = bytearray(count * 4)
-    if color_type == 2:
-        for c in range(3):
-            out[c::4] = pixels[c::3]
-        out[3::4] = b"\xff" * count
-    elif color_type == 0:
-        for c in range(3):
-            out[c::4] = pixels
-        out[3::4] = b"\xff" * count
-    elif color_type == 4:
-        for c in range(3):
-            out[c::4] = pixels[0::2]
-        out[3::4] = pixels[1::2]
-    else:  # palette
-        alphas = trns + b"\xff" * (256 - len(trns))
-        table = [palette[i * 3:i * 3 + 3] + alphas[i:i + 1] for i in range(len(palette) // 3)]
-        out = bytearray(b"".join(table[index] for index in pixels))
-    return bytes(out)
-
-
-def decode_png(data: bytes) -> tuple[int, int, bytes]:
-    """Decode a PNG to ``(width, height, RGBA8 bytes)``: what ``pixcut remove --format png`` writes.
-
-    Supports grey, RGB, grey+alpha, RGBA at 8 or 16 bits and 8-bit palettes, not interlacing
-    (the core never writes it); that keeps the codec small and stdlib only.
-    """
-    header, idat, palette, trns = None, [], b"", b""
-    for kind, payload in _read_chunks(data):
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", payload)
-        elif kind == b"IDAT":
-            idat.append(payload)
-        elif kind == b"PLTE":
-            palette = payload
-        elif kind == b"tRNS":
-            trns = payload
-    if header is None:
-        raise ValueError("PNG without IHDR")
-    width, height, depth, color_type, _compression, _filter, interlace = header
-    if interlace or color_type not in _CHANNELS or depth not in (8, 16) or (color_type == 3 and depth != 8):
-        raise ValueError(f"unsupported PNG (colour type {color_type}, depth {depth}, interlace {interlace})")
-    bpp = _CHANNELS[color_type] * depth // 8
-    pixels = _unfilter(zlib.decompress(b"".join(idat)), width, height, bpp, width * bpp)
-    return width, height, _to_rgba(pixels, color_type, depth, palette, trns)
