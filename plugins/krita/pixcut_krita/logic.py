@@ -338,11 +338,15 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def encode_png(rgba: bytes, width: int, height: int) -> bytes:
-    """Encode straight-alpha RGBA8 pixels as a PNG (filter None on every row: fast in pure Python)."""
+    """Encode straight-alpha RGBA8 pixels as a PNG for pixcut to read.
+
+    Filter None on every row and zlib level 1: the file is a temporary hand-over, so speed on
+    Krita's GUI thread matters more than its size.
+    """
     if len(rgba) != width * height * 4:
         raise ValueError(f"expected {width * height * 4} bytes for {width}x{height} RGBA, got {len(rgba)}")
     stride = width * 4
     raw = b"".join(b"\x00" + rgba[y * stride:(y + 1) * stride] for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+    body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 1)) + _chunk(b"IEND", b"")
     return _PNG_SIGNATURE + body
