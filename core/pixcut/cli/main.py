@@ -12,7 +12,13 @@ import sys
 from pixcut import __version__
 from pixcut.errors import PixcutError
 
-SUBCOMMANDS = ("pixcut.cli.remove", "pixcut.cli.serve", "pixcut.cli.config_cmd", "pixcut.cli.plugins_cmd")
+SUBCOMMANDS = (
+    "pixcut.cli.remove",
+    "pixcut.cli.serve",
+    "pixcut.cli.config_cmd",
+    "pixcut.cli.plugins_cmd",
+    "pixcut.cli.doctor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
