@@ -140,3 +140,20 @@ def test_missing_input_is_reported(tmp_path):
     assert proc.returncode == 1
     error = next(e for e in events(proc.stdout) if e["event"] == "error")
     assert "cannot read" in error["error"]["message"]
+
+
+def test_a_base_install_without_the_engine_says_what_to_install(tmp_path, photo_path):
+    """`pip install pixcut` (no [local] extra) lacks numpy and onnxruntime: simulated by blocking numpy."""
+    script = (
+        "import sys; sys.modules['numpy'] = None; "  # makes `import numpy` fail like a missing package
+        "from pixcut.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
+    out = tmp_path / "x.png"
+    proc = subprocess.run([sys.executable, "-c", script, "remove", str(photo_path), "-o", str(out), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    (error,) = [e for e in events(proc.stdout) if e["event"] == "error"]
+    assert error["error"]["code"] == 1400 and "pip install 'pixcut[local]'" in error["error"]["message"]
+    assert not out.exists()
+    doctor = subprocess.run([sys.executable, "-c", script, "doctor"], capture_output=True, text=True, timeout=120)
+    assert doctor.returncode == 1 and "pixcut[local]" in doctor.stdout

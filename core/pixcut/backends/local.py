@@ -10,13 +10,30 @@ upsampled once.
 from __future__ import annotations
 
 from pixcut.backends import BackendSettings, ImageInput
-from pixcut.errors import OptionsError
+from pixcut.errors import ModelError, OptionsError
 from pixcut.finishing import build_result, make_cutout
 from pixcut.hookspecs import hookimpl
 from pixcut.imageio import downscale_to, load_input
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult
 from pixcut.watermark import apply_test_watermark
+
+
+def engine_module():  # type: ignore[no-untyped-def]
+    """``pixcut.engine``, imported on first use: numpy and onnxruntime come with the ``local`` extra.
+
+    A base install (``pip install pixcut``, cloud only) then gets a ModelError that says what to
+    install instead of a bare ``No module named 'numpy'``.
+    """
+    try:
+        import pixcut.engine as engine
+    except ImportError as exc:
+        missing = exc.name or str(exc)
+        raise ModelError(
+            f"the offline engine is not installed ({missing} is missing): pip install 'pixcut[local]' "
+            f"(or use the cloud: --backend pixian)"
+        ) from exc
+    return engine
 
 
 class LocalBackend:
@@ -31,9 +48,7 @@ class LocalBackend:
     @property
     def engine(self):  # type: ignore[no-untyped-def]
         if self._engine is None:
-            from pixcut.engine import get_engine  # numpy/onnxruntime only when actually used
-
-            self._engine = get_engine(self.settings.model, self.settings.threads)
+            self._engine = engine_module().get_engine(self.settings.model, self.settings.threads)
         return self._engine
 
     def remove(self, source: ImageInput, options: RemovalOptions) -> RemovalResult:
@@ -47,9 +62,7 @@ class LocalBackend:
         rgb = work.convert("RGB")
         alpha = self.engine.predict_alpha(rgb)
         if self.settings.decontaminate:
-            from pixcut.engine import estimate_foreground
-
-            colours = estimate_foreground(rgb, alpha)
+            colours = engine_module().estimate_foreground(rgb, alpha)
             if work.mode == "RGBA":
                 colours.putalpha(work.getchannel("A"))
             work = colours

@@ -89,10 +89,11 @@ def check_engine(model: str | None) -> Check:
     def probe() -> Check:
         from PIL import Image, ImageDraw
 
-        from pixcut.engine import get_engine, resolve_model
+        from pixcut.backends.local import engine_module
 
-        resolved = resolve_model(model)
-        engine = get_engine(model)
+        module = engine_module()
+        resolved = module.resolve_model(model)
+        engine = module.get_engine(model)
         image = Image.new("RGB", (160, 120), (235, 235, 230))
         ImageDraw.Draw(image).ellipse((50, 25, 110, 95), fill=(180, 40, 30))
         started = time.perf_counter()

@@ -52,7 +52,7 @@ class HumanReporter:
             text = f"done: {event['done']}, failed: {event['failed']}, skipped: {event['skipped']}"
             if credits:
                 text += f", credits charged: {credits:g}"
-            if event.get("stopped_by"):
+            if event.get("stopped_by") and event.get("not_attempted"):
                 text += f"; {event['not_attempted']} not attempted (the error above would hit every input)"
             if event.get("interrupted"):
                 text += " (interrupted: run again with --skip-existing to resume)"
