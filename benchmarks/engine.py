@@ -109,8 +109,7 @@ def main() -> None:
         t_pix = timed_command([pixcut_bin, "remove", str(src), "--out-dir", str(out_a), "-q"], dict(os.environ))
         print(f"{'pixcut remove':>16}: {t_pix:7.1f} s  {args.batch / t_pix:5.2f} images/s")
         if peer:
-            rembg_bin = str(REMBG)
-            t_rembg = timed_command([rembg_bin, "p", "-m", "u2netp", str(src), str(out_b)], peer_env())
+            t_rembg = timed_command([str(REMBG), "p", "-m", "u2netp", str(src), str(out_b)], peer_env())
             print(f"{'rembg p':>16}: {t_rembg:7.1f} s  {args.batch / t_rembg:5.2f} images/s")
             assert len(list(out_b.iterdir())) == args.batch
         assert len(list(out_a.iterdir())) == args.batch

@@ -56,3 +56,14 @@ def test_edit_python_group_appends_group_when_missing():
     assert krita.edit_python_group("[General]\na=1", "enable_pixcut_krita=true") == (
         "[General]\na=1\n\n[python]\nenable_pixcut_krita=true\n")
     assert krita.edit_python_group("", None) == ""
+
+
+def test_is_enabled_reads_only_the_python_group(tmp_path):
+    rc = tmp_path / "kritarc"
+    assert not krita.is_enabled(rc)  # no kritarc yet
+    rc.write_text(RC)
+    assert not krita.is_enabled(rc)
+    rc.write_text(RC.replace("enable_pixcut_krita=false", "enable_pixcut_krita=true"))
+    assert krita.is_enabled(rc)
+    rc.write_text("[other]\nenable_pixcut_krita=true\n[python]\nenable_other=true\n")
+    assert not krita.is_enabled(rc)  # the switch outside [python] is not Krita's switch

@@ -19,11 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pixcut import __version__
+from pixcut.backends.pixian import DEFAULT_ENDPOINT
 from pixcut.config import config_path, load_config
 from pixcut.credentials import ENV_ID, ENV_SECRET, find_credentials
 from pixcut.errors import PixcutError
 from pixcut.hosts import gimp, krita
-from pixcut.hosts.common import LOCATION_FILE
+from pixcut.hosts.common import LOCATION_FILE, read_location
 from pixcut.plugins import get_backends
 
 OK, PROBLEM, INFO = "ok", "problem", "info"
@@ -120,7 +121,7 @@ def check_cloud() -> list[Check]:
     endpoint = config.get("endpoint")
     where = f" at {endpoint}" if endpoint else ""
     checks = [Check("default", INFO, f"backend {default}{where} (config: {config_path()})")]
-    credentials = find_credentials(endpoint or "")
+    credentials = find_credentials(endpoint or DEFAULT_ENDPOINT)  # what the cloud backend would ask
     if credentials is None:
         status = PROBLEM if default == "pixian" else INFO
         detail = "no Pixian credentials (only needed for the cloud: pixcut config set-credentials)"
@@ -135,10 +136,8 @@ def _installed(name: str, folder: Path) -> Check:
     """A host plug-in folder: installed or not, and whether the pixcut it points at still exists."""
     if not folder.exists():
         return Check(name, INFO, f"not installed in {folder.parent} (pixcut plugins install {name})")
-    location = folder / LOCATION_FILE
-    try:
-        executable = json.loads(location.read_text(encoding="utf-8"))["executable"]
-    except (OSError, ValueError, KeyError):
+    executable = read_location(folder)
+    if executable is None:
         return Check(name, PROBLEM, f"{folder} has no readable {LOCATION_FILE}: run pixcut plugins install {name}")
     program = shlex.split(executable)[0] if executable.strip() else ""  # may be "PYTHON -m pixcut"
     if not program or not Path(program).exists():
@@ -157,8 +156,7 @@ def check_krita() -> Check:
         if check.status != OK:
             return check
         kritarc = krita.default_kritarc()
-        text = kritarc.read_text(encoding="utf-8") if kritarc.is_file() else ""
-        if f"{krita.ENABLE_KEY}=true" not in text:
+        if not krita.is_enabled(kritarc):
             return Check("krita", PROBLEM, f"installed but not enabled in {kritarc}: run pixcut plugins install krita")
         return check
 

@@ -34,6 +34,15 @@ def pixcut_executable() -> str:
     return found if found else f"{sys.executable} -m pixcut"
 
 
+def read_location(folder: Path) -> str | None:
+    """The executable an installed plug-in will run, from its ``pixcut-location.json`` (None if unreadable)."""
+    try:
+        executable = json.loads((folder / LOCATION_FILE).read_text(encoding="utf-8"))["executable"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return executable if isinstance(executable, str) else None
+
+
 def write_location(folder: Path, executable: str | None = None) -> Path:
     """Write ``pixcut-location.json`` into ``folder`` (atomically) and return its path."""
     target = folder / LOCATION_FILE

@@ -92,18 +92,40 @@ def set_enabled(kritarc: Path, enabled: bool) -> None:
         os.replace(tmp, kritarc)
 
 
+_ENABLE_LINE = re.compile(rf"^\s*{re.escape(ENABLE_KEY)}\s*=")
+
+
+def _python_group(lines: list[str]) -> tuple[int, int] | None:
+    """(header index, end index) of kritarc's ``[python]`` group, or None when it has none."""
+    start = next((i for i, value in enumerate(lines) if value.strip() == "[python]"), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    return start, end
+
+
+def is_enabled(kritarc: Path) -> bool:
+    """Whether kritarc's ``[python]`` group switches the plug-in on (what Krita itself reads)."""
+    lines = kritarc.read_text(encoding="utf-8").splitlines() if kritarc.is_file() else []
+    bounds = _python_group(lines)
+    if bounds is None:
+        return False
+    start, end = bounds
+    values = [line.split("=", 1)[1].strip() for line in lines[start + 1:end] if _ENABLE_LINE.match(line)]
+    return bool(values) and values[-1].lower() == "true"
+
+
 def edit_python_group(text: str, line: str | None) -> str:
     """Set the enable line in the ``[python]`` group (add the group if missing); None removes it."""
     lines = text.splitlines()
-    key = re.compile(rf"^\s*{re.escape(ENABLE_KEY)}\s*=")
-    start = next((i for i, value in enumerate(lines) if value.strip() == "[python]"), None)
-    if start is None:
+    bounds = _python_group(lines)
+    if bounds is None:
         if line is None:
             return text
         prefix = text if not text or text.endswith("\n") else text + "\n"
         return prefix + ("\n" if prefix.strip() else "") + f"[python]\n{line}\n"
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
-    body = [value for value in lines[start + 1:end] if not key.match(value)]
+    start, end = bounds
+    body = [value for value in lines[start + 1:end] if not _ENABLE_LINE.match(value)]
     if line is not None:
         body.insert(0, line)
     result = lines[:start + 1] + body + lines[end:]
