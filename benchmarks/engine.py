@@ -52,8 +52,9 @@ print(json.dumps({"median": statistics.median(times), "peak_mb": peak_mb, "bytes
 
 def child(impl: str, image: Path, repeat: int) -> dict:
     python, env = (PIXCUT_PY, dict(os.environ)) if impl == "pixcut" else (PEER_PY, peer_env())
-    proc = subprocess.run([str(python), "-c", CHILD, impl, str(image), str(repeat)],
-                          capture_output=True, text=True, env=env, timeout=1800)
+    proc = subprocess.run(
+        [str(python), "-c", CHILD, impl, str(image), str(repeat)], capture_output=True, text=True, env=env, timeout=1800
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{impl} failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -87,8 +88,9 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}; peer rembg: {peer_note}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        print(f"\nper image (file bytes -> PNG cutout), median of {args.repeat} after a warm-up;"
-              " peak RSS of the process")
+        print(
+            f"\nper image (file bytes -> PNG cutout), median of {args.repeat} after a warm-up; peak RSS of the process"
+        )
         print(f"{'image':>10} {'pipeline':>8} {'median s':>9} {'peak MB':>9}")
         for mp in (1, 12):
             image = tmp / f"photo_{mp}mp.jpg"

@@ -46,15 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     assert mask is not None
     if args.output:
         mask.save(args.output)
-    print(json.dumps({
-        "model": eng.model_name,
-        "provider": eng.provider,
-        "threads": args.threads,
-        "options": "stock" if args.stock else "default",
-        "size": list(rgb.size),
-        "seconds": round(statistics.median(times), 4),
-        "foreground_fraction": round(float((np.asarray(mask) > 127).mean()), 4),
-    }))
+    print(
+        json.dumps(
+            {
+                "model": eng.model_name,
+                "provider": eng.provider,
+                "threads": args.threads,
+                "options": "stock" if args.stock else "default",
+                "size": list(rgb.size),
+                "seconds": round(statistics.median(times), 4),
+                "foreground_fraction": round(float((np.asarray(mask) > 127).mean()), 4),
+            }
+        )
+    )
     return 0
 
 

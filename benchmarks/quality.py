@@ -157,8 +157,9 @@ def options_from_args(args: argparse.Namespace) -> EngineOptions:
     return replace(opts, **changes)
 
 
-def run(pairs: list[tuple[Path, Path]], pipelines: dict[str, Callable[[Image.Image], Image.Image]]
-        ) -> dict[str, Scores]:
+def run(
+    pairs: list[tuple[Path, Path]], pipelines: dict[str, Callable[[Image.Image], Image.Image]]
+) -> dict[str, Scores]:
     """Evaluate each pipeline on each image, interleaved so timings share machine state."""
     scores = {name: Scores() for name in pipelines}
     warm = Image.open(pairs[0][0]).convert("RGB")

@@ -154,8 +154,12 @@ def bench(target: Target, images: list[bytes], per_level: list[int], seq: int, s
                     raise RuntimeError(f"sequential request {index}: HTTP {response.status_code}")
                 if index % seq_step == 0:
                     trail.append((index, rss_kib(process.pid)[0]))
-            return {"rows": rows, "peak_kib": rss_kib(process.pid)[1], "peak_levels_kib": peak_after_load,
-                    "trail": trail}
+            return {
+                "rows": rows,
+                "peak_kib": rss_kib(process.pid)[1],
+                "peak_levels_kib": peak_after_load,
+                "trail": trail,
+            }
         except (RuntimeError, requests.RequestException) as exc:
             log.seek(0)
             tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
@@ -172,20 +176,38 @@ def bench(target: Target, images: list[bytes], per_level: list[int], seq: int, s
 def report(name: str, result: dict) -> None:
     print(f"{'server':<18} {'clients':>7} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 s':>7} {'p99 s':>7}")
     for row in result["rows"]:
-        print(f"{name:<18} {row['clients']:>7} {row['requests']:>5} {row['errors']:>4} "
-              f"{row['rps']:>7.2f} {row['p50']:>7.2f} {row['p99']:>7.2f}")
-    print(f"{name}: peak RSS (VmHWM) {result['peak_kib'] / 1024:.0f} MiB "
-          f"(after the concurrency levels: {result['peak_levels_kib'] / 1024:.0f} MiB)")
+        print(
+            f"{name:<18} {row['clients']:>7} {row['requests']:>5} {row['errors']:>4} "
+            f"{row['rps']:>7.2f} {row['p50']:>7.2f} {row['p99']:>7.2f}"
+        )
+    print(
+        f"{name}: peak RSS (VmHWM) {result['peak_kib'] / 1024:.0f} MiB "
+        f"(after the concurrency levels: {result['peak_levels_kib'] / 1024:.0f} MiB)"
+    )
     trail = ", ".join(f"{n}: {kib / 1024:.0f} MiB" for n, kib in result["trail"])
     print(f"{name}: RSS after sequential requests  {trail}", flush=True)
 
 
 def pixcut_target(port: int, workers: int) -> Target:
     base = f"http://127.0.0.1:{port}"
-    command = [str(PYTHON), "-m", "pixcut.server", "--port", str(port), "--workers", str(workers),
-               "--queue", "32", "--log-level", "warning"]
+    command = [
+        str(PYTHON),
+        "-m",
+        "pixcut.server",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--queue",
+        "32",
+        "--log-level",
+        "warning",
+    ]
     return Target(
-        "pixcut serve", command, base + "/api/v2/remove-background", base + "/healthz",
+        "pixcut serve",
+        command,
+        base + "/api/v2/remove-background",
+        base + "/healthz",
         lambda s, url, data: s.post(url, files={"image": ("photo.png", data)}, timeout=300),
     )
 
@@ -202,19 +224,25 @@ def rembg_target(port: int) -> tuple[Target | None, str]:
     base = f"http://127.0.0.1:{port}"
     command = [str(REMBG), "s", "--host", "127.0.0.1", "--port", str(port), "--log_level", "warning"]
     return Target(
-        "rembg s (u2netp)", command, base + "/api/remove", base + "/api",
-        lambda s, url, data: s.post(url, files={"file": ("photo.png", data)}, data={"model": "u2netp"},
-                                    timeout=300),
+        "rembg s (u2netp)",
+        command,
+        base + "/api/remove",
+        base + "/api",
+        lambda s, url, data: s.post(url, files={"file": ("photo.png", data)}, data={"model": "u2netp"}, timeout=300),
         env=peer_env(),
     ), ""
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--per-level",
+        type=int,
+        nargs=3,
+        default=[8, 16, 32],
+        metavar=("N1", "N4", "N16"),
+        help="requests at 1, 4 and 16 clients",
     )
-    parser.add_argument("--per-level", type=int, nargs=3, default=[8, 16, 32], metavar=("N1", "N4", "N16"),
-                        help="requests at 1, 4 and 16 clients")
     parser.add_argument("--seq", type=int, default=500, help="sequential requests for the memory trail")
     parser.add_argument("--seq-step", type=int, default=100, help="RSS sample every N sequential requests")
     parser.add_argument("--workers", type=int, default=2, help="pixcut serve --workers")
@@ -224,8 +252,11 @@ def main() -> int:
     images = [photo(seed) for seed in range(4)]
     with Image.open(io.BytesIO(images[0])) as first:
         size = first.size
-    print(f"inputs: {len(images)} generated PNGs, {size[0]}x{size[1]} = {size[0] * size[1] / 1e6:.2f} MP, "
-          f"~{len(images[0]) / 1e6:.1f} MB each; cpu count {os.cpu_count()}", flush=True)
+    print(
+        f"inputs: {len(images)} generated PNGs, {size[0]}x{size[1]} = {size[0] * size[1] / 1e6:.2f} MP, "
+        f"~{len(images[0]) / 1e6:.1f} MB each; cpu count {os.cpu_count()}",
+        flush=True,
+    )
 
     targets: list[Target] = [pixcut_target(free_port(), args.workers)]
     skipped = ""

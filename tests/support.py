@@ -27,8 +27,10 @@ def make_photo(size: tuple[int, int] = (320, 240), box: tuple[int, int, int, int
     """A photo-like test image: a soft gradient background and one saturated object at ``box``."""
     width, height = size
     image = Image.linear_gradient("L").resize(size).convert("RGB")
-    image = Image.merge("RGB", (image.getchannel(0).point(lambda v: 150 + v // 4),) * 2 + (
-        image.getchannel(0).point(lambda v: 170 + v // 5),))
+    image = Image.merge(
+        "RGB",
+        (image.getchannel(0).point(lambda v: 150 + v // 4),) * 2 + (image.getchannel(0).point(lambda v: 170 + v // 5),),
+    )
     box = box or (width // 3, height // 4, 2 * width // 3, 3 * height // 4)
     ImageDraw.Draw(image).ellipse(box, fill=(200, 30, 40))
     return image
@@ -59,9 +61,7 @@ class Recorded:
         """Decode a multipart/form-data or urlencoded body into name -> raw value."""
         content_type = self.headers.get("Content-Type", "")
         if content_type.startswith("multipart/"):
-            message = BytesParser(policy=HTTP).parsebytes(
-                f"Content-Type: {content_type}\r\n\r\n".encode() + self.body
-            )
+            message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + self.body)
             return {
                 part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
                 for part in message.iter_parts()
@@ -119,6 +119,6 @@ def png_with_declared_size(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
     )

@@ -45,9 +45,7 @@ def remove_background(
     opts = options or RemovalOptions()
     if option_values:
         opts = opts.replace(**option_values)
-    chosen = backend if backend is not None and not isinstance(backend, str) else create_backend(
-        backend, settings
-    )
+    chosen = backend if backend is not None and not isinstance(backend, str) else create_backend(backend, settings)
     source = ImageInput.from_source(image)
     request = {"backend": chosen.name, "input": source.display_name, "options": opts}
     hook = load_plugins().hook

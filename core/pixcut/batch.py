@@ -152,15 +152,17 @@ def run_batch(
             work.put(item)
 
     def progress(item: BatchItem | None, stage: str) -> None:
-        report({
-            "event": "progress",
-            "done": summary.done,
-            "failed": summary.failed,
-            "skipped": summary.skipped,
-            "total": total,
-            "input": str(item.input) if item else None,
-            "stage": stage,
-        })
+        report(
+            {
+                "event": "progress",
+                "done": summary.done,
+                "failed": summary.failed,
+                "skipped": summary.skipped,
+                "total": total,
+                "input": str(item.input) if item else None,
+                "stage": stage,
+            }
+        )
 
     # Wakes late-starting workers early when the queue is drained or the batch is stopped.
     wake = threading.Event()

@@ -54,9 +54,7 @@ def decode_delta(delta: bytes | Image.Image, input_image: Image.Image) -> Image.
             f"downscaled by max_pixels, or its EXIF orientation not applied?)"
         )
     delta_img = delta_img.convert("RGBA") if delta_img.mode != "RGBA" else delta_img
-    take_input = ImageChops.multiply(
-        _equals(delta_img.getchannel("A"), 0), _equals(delta_img.getchannel("R"), 255)
-    )
+    take_input = ImageChops.multiply(_equals(delta_img.getchannel("A"), 0), _equals(delta_img.getchannel("R"), 255))
     result = delta_img.copy()
     opaque_input = input_image.convert("RGB")
     opaque_input.putalpha(255)

@@ -126,9 +126,7 @@ def _place_in_target(content: Image.Image, options: RemovalOptions) -> tuple[Ima
     scale = min(inner_w / content.width, inner_h / content.height)
     new_w = max(1, min(inner_w, round(content.width * scale)))
     new_h = max(1, min(inner_h, round(content.height * scale)))
-    scaled = content if (new_w, new_h) == content.size else content.resize(
-        (new_w, new_h), Image.Resampling.LANCZOS
-    )
+    scaled = content if (new_w, new_h) == content.size else content.resize((new_w, new_h), Image.Resampling.LANCZOS)
     x = left + (inner_w - new_w) // 2
     free_h = inner_h - new_h
     y = top + {"top": 0, "middle": free_h // 2, "bottom": free_h}[options.vertical_alignment]

@@ -55,9 +55,7 @@ def pixcut_before_removal(request: dict[str, Any]) -> None:
 
 
 @hookspec
-def pixcut_after_removal(
-    request: dict[str, Any], result: RemovalResult | None, error: BaseException | None
-) -> None:
+def pixcut_after_removal(request: dict[str, Any], result: RemovalResult | None, error: BaseException | None) -> None:
     """Observe a finished removal: exactly one of ``result`` (success) or ``error`` is set.
 
     Called for failures too, so cost and error accounting see every request.

@@ -95,15 +95,11 @@ def load_input(
             "Failed to read the supplied image: not a BMP, GIF, JPEG, PNG or TIFF file"
         ) from None
     except Image.DecompressionBombError:
-        raise ImageTooLargeError(
-            f"The supplied image is larger than {max_input_pixels:,} pixels"
-        ) from None
+        raise ImageTooLargeError(f"The supplied image is larger than {max_input_pixels:,} pixels") from None
     except Exception as exc:
         raise ImageError(f"Failed to read the supplied image: {exc}") from None
     if image.format not in ACCEPTED_FORMATS:
-        raise UnsupportedImageError(
-            f"Unsupported image type {image.format}: use BMP, GIF, JPEG, PNG or TIFF"
-        )
+        raise UnsupportedImageError(f"Unsupported image type {image.format}: use BMP, GIF, JPEG, PNG or TIFF")
     _check_pixels(image.size, max_input_pixels)
     if orientation is None:
         orientation = exif_orientation(image)
@@ -142,9 +138,7 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
         return image.point(lambda v: v / divisor).convert("L").convert("RGB")
     if image.mode == "F":
         return image.point(lambda v: v * 255.0).convert("L").convert("RGB")
-    has_alpha = image.mode in ("LA", "PA", "La", "RGBa") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = image.mode in ("LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info)
     return image.convert("RGBA" if has_alpha else "RGB")
 
 

@@ -76,9 +76,7 @@ class Margin:
         """Parse 1-4 lengths with CSS shorthand semantics (all; v h; top h bottom; top right bottom left)."""
         parts = str(text).split()
         if not 1 <= len(parts) <= 4:
-            raise OptionsError(
-                f"result.margin: expected 1 to 4 lengths like '10px' or '5.5%', got {text!r}"
-            )
+            raise OptionsError(f"result.margin: expected 1 to 4 lengths like '10px' or '5.5%', got {text!r}")
         lengths: list[Length] = []
         for part in parts:
             match = _LENGTH.match(part.strip().lower())
@@ -151,9 +149,7 @@ def _parse_color(value: Any) -> str | None:
         return None
     text = str(value).strip()
     if not _COLOR.match(text):
-        raise OptionsError(
-            f"background.color: expected '#RRGGBB' with the '#' (e.g. '#0055FF'), got {value!r}"
-        )
+        raise OptionsError(f"background.color: expected '#RRGGBB' with the '#' (e.g. '#0055FF'), got {value!r}")
     return text.upper()
 
 
@@ -259,9 +255,7 @@ class RemovalOptions:
     @property
     def needs_finishing(self) -> bool:
         """True when the result differs from the plain full-size cutout."""
-        return bool(
-            self.crop_to_foreground or self.target_size or not self.margin.is_zero or self.background_color
-        )
+        return bool(self.crop_to_foreground or self.target_size or not self.margin.is_zero or self.background_color)
 
     def as_dict(self) -> dict[str, Any]:
         out = {}

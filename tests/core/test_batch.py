@@ -69,14 +69,19 @@ def test_plan_outputs_refuses_collisions(tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder / "x.png").write_bytes(b"")
     try:
-        plan_outputs([str(tmp_path / "a" / "x.png"), str(tmp_path / "b" / "x.png")], output=None,
-                     out_dir=str(tmp_path / "out"), extension=".png")
+        plan_outputs(
+            [str(tmp_path / "a" / "x.png"), str(tmp_path / "b" / "x.png")],
+            output=None,
+            out_dir=str(tmp_path / "out"),
+            extension=".png",
+        )
     except OptionsError as exc:
         assert "both be written" in str(exc)
     else:
         raise AssertionError("a collision must be refused")
-    planned = plan_outputs([str(tmp_path)], output=None, out_dir=str(tmp_path / "out"), extension=".png",
-                           recursive=True)
+    planned = plan_outputs(
+        [str(tmp_path)], output=None, out_dir=str(tmp_path / "out"), extension=".png", recursive=True
+    )
     assert sorted(str(i.output.relative_to(tmp_path / "out")) for i in planned) == ["a/x.png", "b/x.png"]
 
 

@@ -11,16 +11,35 @@ from PIL import Image
 from support import Canned, make_photo
 
 OPTION_FLAGS = [
-    "--test", "--max-pixels", "--background-color", "--crop-to-foreground", "--margin", "--target-size",
-    "--vertical-alignment", "--format", "--jpeg-quality", "--backend", "--endpoint", "--api-id",
-    "--api-secret", "--delta", "--jobs", "--skip-existing", "--json", "--out-dir", "--output",
+    "--test",
+    "--max-pixels",
+    "--background-color",
+    "--crop-to-foreground",
+    "--margin",
+    "--target-size",
+    "--vertical-alignment",
+    "--format",
+    "--jpeg-quality",
+    "--backend",
+    "--endpoint",
+    "--api-id",
+    "--api-secret",
+    "--delta",
+    "--jobs",
+    "--skip-existing",
+    "--json",
+    "--out-dir",
+    "--output",
 ]
 
 
 def pixcut(*args, env=None, timeout=180):
     return subprocess.run(
         [sys.executable, "-m", "pixcut", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -75,15 +94,32 @@ def test_batch_with_a_corrupt_input_finishes_the_others(tmp_path):
 
 
 def test_rejected_credentials_stop_a_cloud_batch_after_one_request(tmp_path, scripted):
-    scripted.responses = [Canned(401, json.dumps(
-        {"error": {"status": 401, "code": 1200, "message": "Invalid API credentials"}}).encode(),
-        {"Content-Type": "application/json"})]
+    scripted.responses = [
+        Canned(
+            401,
+            json.dumps({"error": {"status": 401, "code": 1200, "message": "Invalid API credentials"}}).encode(),
+            {"Content-Type": "application/json"},
+        )
+    ]
     src = tmp_path / "in"
     src.mkdir()
     for i in range(4):
         make_photo((64, 48)).save(src / f"img{i}.png")
-    proc = pixcut("remove", src, "--out-dir", tmp_path / "out", "--json", "--jobs", "1", "--endpoint", scripted.url,
-                  "--api-id", "me", "--api-secret", "hunter2-secret")
+    proc = pixcut(
+        "remove",
+        src,
+        "--out-dir",
+        tmp_path / "out",
+        "--json",
+        "--jobs",
+        "1",
+        "--endpoint",
+        scripted.url,
+        "--api-id",
+        "me",
+        "--api-secret",
+        "hunter2-secret",
+    )
     assert proc.returncode == 1
     assert len(scripted.requests) == 1
     summary = events(proc.stdout)[-1]
@@ -149,8 +185,12 @@ def test_a_base_install_without_the_engine_says_what_to_install(tmp_path, photo_
         "from pixcut.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     out = tmp_path / "x.png"
-    proc = subprocess.run([sys.executable, "-c", script, "remove", str(photo_path), "-o", str(out), "--json"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "remove", str(photo_path), "-o", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     (error,) = [e for e in events(proc.stdout) if e["event"] == "error"]
     assert error["error"]["code"] == 1400 and "pip install 'pixcut[local]'" in error["error"]["message"]

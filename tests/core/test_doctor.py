@@ -23,8 +23,7 @@ def home(tmp_path):
 
 
 def pixcut(env, *args):
-    return subprocess.run([sys.executable, "-m", "pixcut", *args], capture_output=True, text=True, env=env,
-                          timeout=180)
+    return subprocess.run([sys.executable, "-m", "pixcut", *args], capture_output=True, text=True, env=env, timeout=180)
 
 
 def doctor(env, *args):

@@ -63,8 +63,7 @@ def test_max_pixels_downscales_and_reports_input_coordinates(local, photo_bytes)
 
 def test_test_mode_has_a_visible_watermark(local, photo_bytes):
     plain = remove_background(photo_bytes, backend=local, background_color="#FFFFFF", output_format="png")
-    marked = remove_background(photo_bytes, backend=local, background_color="#FFFFFF", output_format="png",
-                               test=True)
+    marked = remove_background(photo_bytes, backend=local, background_color="#FFFFFF", output_format="png", test=True)
     assert marked.headers["X-Credits-Calculated"] == "0"
     a, b = plain.image.convert("RGB"), marked.image.convert("RGB")
     from PIL import ImageChops
@@ -73,8 +72,10 @@ def test_test_mode_has_a_visible_watermark(local, photo_bytes):
     assert changed > 0.05 * a.width * a.height  # a watermark, not a speck
     # and it shows on transparent results too: background pixels are no longer fully transparent
     transparent = remove_background(photo_bytes, backend=local, test=True)
-    assert transparent.image.getchannel("A").getpixel((2, 2)) > 0 or transparent.image.getchannel(
-        "A").histogram()[0] < 0.9 * a.width * a.height
+    assert (
+        transparent.image.getchannel("A").getpixel((2, 2)) > 0
+        or transparent.image.getchannel("A").histogram()[0] < 0.9 * a.width * a.height
+    )
 
 
 def test_exif_rotated_input_is_upright_and_reported(local):

@@ -141,8 +141,9 @@ def test_http_error_is_a_model_error(server: tuple[str, ServerState], tmp_path: 
         download(f"{base}/missing.onnx", tmp_path / "m.onnx", SHA)
 
 
-def test_resolve_model_from_url_with_sha256(server: tuple[str, ServerState], tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolve_model_from_url_with_sha256(
+    server: tuple[str, ServerState], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, state = server
     real = resolve_model().path.read_bytes()
     state.files["/nets/u2netp.onnx"] = real

@@ -74,7 +74,7 @@ def test_generated_disc_is_found(engine: Engine, size: tuple[int, int]) -> None:
     for corner in (a[:c, :c], a[:c, -c:], a[-c:, :c], a[-c:, -c:]):
         assert corner.mean() < 0.05
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
-    assert a[cy - 10:cy + 10, cx - 10:cx + 10].mean() > 0.95
+    assert a[cy - 10 : cy + 10, cx - 10 : cx + 10].mean() > 0.95
 
 
 def test_stock_options_match_default_shape_and_differ_little(engine: Engine) -> None:

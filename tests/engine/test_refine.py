@@ -15,13 +15,11 @@ def _box_mean_reference(x: np.ndarray, r: int) -> np.ndarray:
     out = np.zeros(x.shape, dtype=np.float64)
     for i in range(h):
         for j in range(w):
-            out[i, j] = x[max(0, i - r):i + r + 1, max(0, j - r):j + r + 1].mean(axis=(0, 1))
+            out[i, j] = x[max(0, i - r) : i + r + 1, max(0, j - r) : j + r + 1].mean(axis=(0, 1))
     return out
 
 
-@pytest.mark.parametrize(
-    ("shape", "r"), [((7, 9), 1), ((7, 9), 3), ((5, 4, 3), 2), ((3, 3), 5), ((20, 13), 4)]
-)
+@pytest.mark.parametrize(("shape", "r"), [((7, 9), 1), ((7, 9), 3), ((5, 4, 3), 2), ((3, 3), 5), ((20, 13), 4)])
 def test_box_mean_matches_brute_force(shape: tuple[int, ...], r: int) -> None:
     x = np.random.default_rng(1).random(shape).astype(np.float32)
     assert np.allclose(box_mean(x, r), _box_mean_reference(x, r), atol=1e-6)
@@ -42,7 +40,7 @@ def _step_scene(size: tuple[int, int]) -> tuple[Image.Image, np.ndarray]:
     img = Image.new("RGB", size, (30, 60, 200))
     ImageDraw.Draw(img).rectangle((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(250, 200, 40))
     truth = np.zeros((h, w), dtype=np.float32)
-    truth[h // 4:3 * h // 4 + 1, w // 4:3 * w // 4 + 1] = 1.0
+    truth[h // 4 : 3 * h // 4 + 1, w // 4 : 3 * w // 4 + 1] = 1.0
     small = Image.fromarray((truth * 255).astype(np.uint8)).resize((80, 80), Image.Resampling.BILINEAR)
     small = small.filter(ImageFilter.GaussianBlur(2))
     return img, np.asarray(small, dtype=np.float32) / 255.0
@@ -53,7 +51,7 @@ def test_guided_filter_snaps_sharpened_mask_to_image_edges(color: bool) -> None:
     img, pred = _step_scene((400, 300))
     h, w = 300, 400
     truth = np.zeros((h, w), dtype=np.float32)
-    truth[h // 4:3 * h // 4 + 1, w // 4:3 * w // 4 + 1] = 1.0
+    truth[h // 4 : 3 * h // 4 + 1, w // 4 : 3 * w // 4 + 1] = 1.0
 
     def err(opts: EngineOptions) -> float:
         return float(np.abs(refine_alpha(pred.copy(), img, opts) - truth).mean())

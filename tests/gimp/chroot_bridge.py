@@ -75,8 +75,7 @@ def plan_bridge(root: Path, pixcut: Path, extra: list[Path] = ()) -> Bridge:
     bridge = Bridge(root=root)
     venv = pixcut.parent.parent
     python = venv / "bin" / "python"
-    info = json.loads(subprocess.run([str(python), "-c", _PY_INFO], check=True, capture_output=True,
-                                     text=True).stdout)
+    info = json.loads(subprocess.run([str(python), "-c", _PY_INFO], check=True, capture_output=True, text=True).stdout)
     bridge.add(REPO)
     for path in extra:
         bridge.add(Path(path))
@@ -121,8 +120,10 @@ def namespace_script(bridge: Bridge, command: list[str]) -> str:
         if source.is_dir():
             lines.append(f"mkdir -p {shlex.quote(str(inside))}")
         else:
-            lines.append(f"mkdir -p {shlex.quote(str(inside.parent))}; [ -e {shlex.quote(str(inside))} ] "
-                         f"|| : > {shlex.quote(str(inside))}")
+            lines.append(
+                f"mkdir -p {shlex.quote(str(inside.parent))}; [ -e {shlex.quote(str(inside))} ] "
+                f"|| : > {shlex.quote(str(inside))}"
+            )
         lines.append(f"mount --rbind {shlex.quote(str(source))} {shlex.quote(str(inside))}")
     proc = root / "proc"
     lines.append(f"mkdir -p {shlex.quote(str(proc))}; mount -t proc proc {shlex.quote(str(proc))}")
@@ -150,8 +151,11 @@ def namespace_supported() -> str | None:
         return "needs root (chroot, unshare --mount, mount --bind)"
     if not shutil.which("unshare"):
         return "the unshare tool is missing (util-linux)"
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-                            "mount --bind / /mnt && umount /mnt"], capture_output=True, text=True)
+    probe = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", "mount --bind / /mnt && umount /mnt"],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode != 0:
         return f"private mount namespaces are not permitted here: {probe.stderr.strip()}"
     return None
@@ -168,8 +172,7 @@ def missing_libraries(bridge: Bridge, pixcut: Path) -> list[str]:
     result = run(bridge, ["sh", "-c", script], timeout=120)
     missing = {line.split()[0] for line in result.stdout.splitlines() if "not found" in line}
     # Optional stdlib modules whose absence pixcut never notices (GUI toolkits, curses, dbm).
-    optional = ("libtk", "libtcl", "libX", "libpanel", "libgdbm", "libmpdec", "libnsl", "libreadline",
-                "libtirpc")
+    optional = ("libtk", "libtcl", "libX", "libpanel", "libgdbm", "libmpdec", "libnsl", "libreadline", "libtirpc")
     return sorted(m for m in missing if not m.startswith(optional))
 
 
@@ -179,7 +182,7 @@ def main(argv: list[str]) -> int:
     root = Path(argv[0]) if split else DEFAULT_ROOT
     pixcut = Path(sys.executable).with_name("pixcut")
     bridge = plan_bridge(root, pixcut, extra=[Path("/tmp")])
-    result = run(bridge, argv[split + 1:], timeout=3600)
+    result = run(bridge, argv[split + 1 :], timeout=3600)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     return result.returncode

@@ -39,24 +39,33 @@ class GimpSession:
     profile: Path
     pixcut: Path
 
-    def run(self, name: str, cases: list[dict], env: dict[str, str] | None = None,
-            timeout: float = 240) -> dict:
+    def run(self, name: str, cases: list[dict], env: dict[str, str] | None = None, timeout: float = 240) -> dict:
         """Run ``cases`` in one ``gimp-console`` start; return the batch report (fails with GIMP's output)."""
         folder = self.work / name
         folder.mkdir(parents=True, exist_ok=True)
         job = folder / "job.json"
         report = folder / "report.json"
         job.write_text(json.dumps({"report": str(report), "procedures": PROCEDURES, "cases": cases}))
-        variables = {"HOME": str(self.work / "home"), "GIMP3_DIRECTORY": str(self.profile),
-                     "PIXCUT_GIMP_JOB": str(job), **(env or {})}
+        variables = {
+            "HOME": str(self.work / "home"),
+            "GIMP3_DIRECTORY": str(self.profile),
+            "PIXCUT_GIMP_JOB": str(job),
+            **(env or {}),
+        }
         command = cb.clean_env(**variables) + [
-            "gimp-console-3.0", "-i", "-n", "--batch-interpreter", "python-fu-eval",
-            "-b", f"exec(open({str(BATCH)!r}).read())", "--quit"]
+            "gimp-console-3.0",
+            "-i",
+            "-n",
+            "--batch-interpreter",
+            "python-fu-eval",
+            "-b",
+            f"exec(open({str(BATCH)!r}).read())",
+            "--quit",
+        ]
         started = time.monotonic()
         result = cb.run(self.bridge, command, timeout=timeout)
         elapsed = time.monotonic() - started
-        output = (f"exit {result.returncode} after {elapsed:.1f} s\n"
-                  f"{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+        output = f"exit {result.returncode} after {elapsed:.1f} s\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
         (folder / "gimp-output.txt").write_text(output)
         assert result.returncode == 0 and report.is_file(), f"gimp-console failed: {output}"
         return json.loads(report.read_text())
@@ -96,5 +105,6 @@ def gimp_session(tmp_path_factory) -> GimpSession:
     session = GimpSession(bridge=bridge, work=work, profile=profile, pixcut=pixcut)
     warm = session.run("warm-up", [])  # first start of a fresh profile: GIMP queries every plug-in
     assert warm["registered"] == {name: True for name in PROCEDURES}, (
-        "GIMP did not register the plug-in (folder/file name, run bit, or a Python error at query time)")
+        "GIMP did not register the plug-in (folder/file name, run bit, or a Python error at query time)"
+    )
     return session

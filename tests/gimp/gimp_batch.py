@@ -27,8 +27,7 @@ GRAY = "Y u8"
 def dump(drawable, path, fmt):
     """Write the drawable's pixels (its own buffer, not the composite) as raw bytes; return their sha256."""
     width, height = drawable.get_width(), drawable.get_height()
-    data = drawable.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, fmt,
-                                     Gegl.AbyssPolicy.NONE)
+    data = drawable.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, fmt, Gegl.AbyssPolicy.NONE)
     data = bytes(data)
     if path:
         with open(path, "wb") as handle:
@@ -56,8 +55,15 @@ def describe(image, layer, out_dir, tag):
 
 def stack(image):
     """The top-level layer stack: (name, offsets, size, pixel hash), top first."""
-    return [[layer.get_name(), list(layer.get_offsets()[1:]), [layer.get_width(), layer.get_height()],
-             dump(layer, None, RGBA)] for layer in image.get_layers()]
+    return [
+        [
+            layer.get_name(),
+            list(layer.get_offsets()[1:]),
+            [layer.get_width(), layer.get_height()],
+            dump(layer, None, RGBA),
+        ]
+        for layer in image.get_layers()
+    ]
 
 
 def add_neighbours(image, layer):
@@ -92,8 +98,7 @@ def run_case(case):
     out_dir = case["out_dir"]
     os.makedirs(out_dir, exist_ok=True)
     image, source = load(case)
-    result = {"id": case["id"], "base_type": str(image.get_base_type()),
-              "precision": str(image.get_precision())}
+    result = {"id": case["id"], "base_type": str(image.get_base_type()), "precision": str(image.get_precision())}
     try:
         result["source_before"] = describe(image, source, out_dir, "source-before")
         result["stack_before"] = stack(image)
@@ -112,8 +117,7 @@ def run_case(case):
         result["error_type"] = type(error).__name__
         result["stack_after"] = stack(image)
         result["source_after"] = describe(image, source, out_dir, "source-after")
-        result["layers"] = [describe(image, layer, out_dir, f"layer{i}") for i, layer in
-                            enumerate(image.get_layers())]
+        result["layers"] = [describe(image, layer, out_dir, f"layer{i}") for i, layer in enumerate(image.get_layers())]
         selection = image.get_selection()
         result["selection_empty"] = Gimp.Selection.is_empty(image)
         result["selection"] = os.path.join(out_dir, "selection.gray")

@@ -55,8 +55,10 @@ def main() -> int:
         shot = work / "shot.png"
         variables = cb.clean_env(HOME=str(work / "home"), GIMP3_DIRECTORY=str(profile), DISPLAY=":77")
         env = " ".join(shlex.quote(a) for a in variables)
-        gimp_cmd = (f"gimp-3.0 -n --no-splash --batch-interpreter python-fu-eval "
-                    f"-b {shlex.quote(f'exec(open({str(batch)!r}).read())')}")
+        gimp_cmd = (
+            f"gimp-3.0 -n --no-splash --batch-interpreter python-fu-eval "
+            f"-b {shlex.quote(f'exec(open({str(batch)!r}).read())')}"
+        )
         script = (
             "Xvfb :77 -screen 0 1400x900x24 -nolisten tcp & XVFB=$!; sleep 2; "
             f"{env} {gimp_cmd} >{work}/gimp.log 2>&1 & GIMP=$!; "

@@ -46,24 +46,40 @@ def make_inputs(folder: Path) -> dict[str, Path]:
 
 def success_cases(inputs: dict[str, Path], out: Path) -> list[dict]:
     def case(case_id: str, file: str, **extra) -> dict:
-        return {"id": case_id, "file": str(inputs[file]), "procedure": MAIN, "args": {"backend": "local"},
-                "out_dir": str(out / case_id), **extra}
+        return {
+            "id": case_id,
+            "file": str(inputs[file]),
+            "procedure": MAIN,
+            "args": {"backend": "local"},
+            "out_dir": str(out / case_id),
+            **extra,
+        }
 
     return [
         case("rgb-jpeg", "photo"),
-        case("rgba-offsets", "rgba", canvas=[400, 300], offsets=[70, 50], extra_layers=True,
-             layer_name="Logo"),
+        case("rgba-offsets", "rgba", canvas=[400, 300], offsets=[70, 50], extra_layers=True, layer_name="Logo"),
         case("grayscale", "gray"),
         case("float-precision", "rgba", canvas=[300, 200], offsets=[-20, 30], precision="FLOAT_LINEAR"),
         case("mask", "photo", select_all=True, args={"backend": "local", "output-mode": "mask"}),
-        case("selection", "rgba", canvas=[400, 300], offsets=[70, 50],
-             args={"backend": "local", "output-mode": "selection"}),
-        case("crop-margin", "object", canvas=[500, 400], offsets=[100, 60],
-             args={"backend": "local", "crop-to-foreground": True, "margin": "10px"}),
+        case(
+            "selection",
+            "rgba",
+            canvas=[400, 300],
+            offsets=[70, 50],
+            args={"backend": "local", "output-mode": "selection"},
+        ),
+        case(
+            "crop-margin",
+            "object",
+            canvas=[500, 400],
+            offsets=[100, 60],
+            args={"backend": "local", "crop-to-foreground": True, "margin": "10px"},
+        ),
         {**case("repeat", "gray"), "procedure": REPEAT, "args": {}},
         # Errors from the real core or the plug-in itself: they must leave the image as it was.
-        error_case("bad-credentials", inputs, out, {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/"},
-                   exports=True),
+        error_case(
+            "bad-credentials", inputs, out, {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/"}, exports=True
+        ),
         error_case("no-consent", inputs, out, {"backend": "pixian"}),
         error_case("no-endpoint-url", inputs, out, {"backend": "endpoint", "endpoint": ""}),
     ]
@@ -71,9 +87,19 @@ def success_cases(inputs: dict[str, Path], out: Path) -> list[dict]:
 
 def error_case(case_id: str, inputs: dict[str, Path], out: Path, args: dict, exports: bool = False) -> dict:
     """A case on a multi-layer image with offsets and a selection, expected to fail cleanly."""
-    return {"id": case_id, "file": str(inputs["rgba"]), "procedure": MAIN, "args": args, "canvas": [300, 200],
-            "offsets": [10, 20], "extra_layers": True, "select_all": True, "out_dir": str(out / case_id),
-            "reference": False, "exports": exports}
+    return {
+        "id": case_id,
+        "file": str(inputs["rgba"]),
+        "procedure": MAIN,
+        "args": args,
+        "canvas": [300, 200],
+        "offsets": [10, 20],
+        "extra_layers": True,
+        "select_all": True,
+        "out_dir": str(out / case_id),
+        "reference": False,
+        "exports": exports,
+    }
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -96,7 +122,7 @@ def max_difference(a: Image.Image, b: Image.Image) -> int:
 
 def reference_runs(pixcut: Path, debug: Path, cases: list[dict], out: Path) -> dict[str, dict]:
     """Replay each kept export with ``pixcut remove`` directly (grouped by flags: few model loads)."""
-    stamps = sorted((p.name[len("input-"):-len(".png")] for p in debug.glob("input-*.png")), key=int)
+    stamps = sorted((p.name[len("input-") : -len(".png")] for p in debug.glob("input-*.png")), key=int)
     exporting = [case for case in cases if case.get("exports", True)]
     assert len(stamps) == len(exporting), f"expected {len(exporting)} exports, found {len(stamps)}"
     groups: dict[tuple[str, ...], list[tuple[str, Path]]] = defaultdict(list)
@@ -104,7 +130,7 @@ def reference_runs(pixcut: Path, debug: Path, cases: list[dict], out: Path) -> d
         if not case.get("reference", True):
             continue
         command = (debug / f"command-{stamp}.txt").read_text().split("\n")[:-1]
-        flags = tuple(command[command.index("--json") + 1:])
+        flags = tuple(command[command.index("--json") + 1 :])
         source = out / case["id"] / f"{case['id']}.png"
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_bytes((debug / f"input-{stamp}.png").read_bytes())
@@ -112,8 +138,7 @@ def reference_runs(pixcut: Path, debug: Path, cases: list[dict], out: Path) -> d
     references: dict[str, dict] = {}
     for flags, members in groups.items():
         target = out / ("ref-" + "-".join(case_id for case_id, _ in members))
-        command = [str(pixcut), "remove", *[str(s) for _, s in members], "--out-dir", str(target), "--json",
-                   *flags]
+        command = [str(pixcut), "remove", *[str(s) for _, s in members], "--out-dir", str(target), "--json", *flags]
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         by_input = {e["input"]: e for e in events if e["event"] == "result"}
@@ -205,7 +230,11 @@ def test_mask_mode_masks_a_copy_and_keeps_the_selection(success):
     assert result["status"] == "success", result["error"]
     copy = result["layers"][0]
     assert (copy["name"], copy["position"], copy["offsets"], copy["size"]) == (
-        "Background (cutout)", 0, [0, 0], result["source_before"]["size"])
+        "Background (cutout)",
+        0,
+        [0, 0],
+        result["source_before"]["size"],
+    )
     assert max_difference(raw_gray(copy["mask"], copy["size"]), refs["mask"]["alpha"]) <= 1
     source_bytes = Path(result["source_before"]["pixels"]).read_bytes()
     source_rgb = Image.frombytes("RGBA", tuple(copy["size"]), source_bytes)
@@ -260,11 +289,14 @@ def check_failed_cleanly(result: dict, message: str) -> None:
     assert result["selection_after"] == result["selection_before"]
 
 
-@pytest.mark.parametrize("case_id,message", [
-    ("bad-credentials", "AuthenticationError: no API credentials"),  # the real core's own message
-    ("no-consent", "needs consent"),
-    ("no-endpoint-url", "needs an endpoint URL"),
-])
+@pytest.mark.parametrize(
+    "case_id,message",
+    [
+        ("bad-credentials", "AuthenticationError: no API credentials"),  # the real core's own message
+        ("no-consent", "needs consent"),
+        ("no-endpoint-url", "needs an endpoint URL"),
+    ],
+)
 def test_core_and_plugin_errors_leave_the_image_unchanged(success, gimp_session, case_id, message):
     results, _ = success
     check_failed_cleanly(results[case_id], message)
@@ -278,11 +310,15 @@ def test_unreadable_output_and_backend_errors_leave_the_image_unchanged(gimp_ses
     fake = gimp_session.work / "fake-pixcut"
     fake.write_text(f"#!{gimp_session.pixcut.parent / 'python'}\n" + FAKE.read_text())
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    report = gimp_session.run("errors-fake", [
-        error_case("garbage", inputs, out, {}),
-        error_case("backend-error", inputs, out, {"test": True}),
-        error_case("crash", inputs, out, {"margin": "5px"}),
-    ], env={"PIXCUT_EXECUTABLE": str(fake)})
+    report = gimp_session.run(
+        "errors-fake",
+        [
+            error_case("garbage", inputs, out, {}),
+            error_case("backend-error", inputs, out, {"test": True}),
+            error_case("crash", inputs, out, {"margin": "5px"}),
+        ],
+        env={"PIXCUT_EXECUTABLE": str(fake)},
+    )
     results = {c["id"]: c for c in report["cases"]}
     check_failed_cleanly(results["garbage"], "no readable result (exit code 0)")
     check_failed_cleanly(results["backend-error"], "AuthError: Invalid API credentials (fake)")

@@ -30,17 +30,39 @@ def test_defaults_map_to_the_offline_backend_only():
 
 
 def test_every_option_maps_to_its_flag():
-    settings = logic.Settings(backend="pixian", test=True, background_color="FFF", crop_to_foreground=True,
-                              margin=" 10px 5% ", target_size="800 600", vertical_alignment="bottom")
+    settings = logic.Settings(
+        backend="pixian",
+        test=True,
+        background_color="FFF",
+        crop_to_foreground=True,
+        margin=" 10px 5% ",
+        target_size="800 600",
+        vertical_alignment="bottom",
+    )
     assert logic.cli_flags(settings) == [
-        "--backend", "pixian", "--test", "--background-color", "#fff", "--crop-to-foreground",
-        "--margin", "10px 5%", "--target-size", "800 600", "--vertical-alignment", "bottom"]
+        "--backend",
+        "pixian",
+        "--test",
+        "--background-color",
+        "#fff",
+        "--crop-to-foreground",
+        "--margin",
+        "10px 5%",
+        "--target-size",
+        "800 600",
+        "--vertical-alignment",
+        "bottom",
+    ]
 
 
 def test_endpoint_backend_is_pixian_with_an_endpoint():
     settings = logic.Settings(backend="endpoint", endpoint=" http://127.0.0.1:8000/api/v2/remove-background ")
-    assert logic.cli_flags(settings) == ["--backend", "pixian", "--endpoint",
-                                         "http://127.0.0.1:8000/api/v2/remove-background"]
+    assert logic.cli_flags(settings) == [
+        "--backend",
+        "pixian",
+        "--endpoint",
+        "http://127.0.0.1:8000/api/v2/remove-background",
+    ]
 
 
 def test_endpoint_backend_without_url_is_an_error():
@@ -54,23 +76,43 @@ def test_unknown_choices_are_refused(field, value):
         logic.cli_flags(logic.Settings(**{field: value}))
 
 
-@pytest.mark.parametrize("given,expected", [("", ""), ("  ", ""), ("#00FF00", "#00ff00"), ("abc", "#abc"),
-                                            ("11223344", "#11223344"), ("red", "red")])
+@pytest.mark.parametrize(
+    "given,expected",
+    [("", ""), ("  ", ""), ("#00FF00", "#00ff00"), ("abc", "#abc"), ("11223344", "#11223344"), ("red", "red")],
+)
 def test_colors_are_normalised_or_left_to_the_core(given, expected):
     assert logic.normalize_color(given) == expected
 
 
 def test_command_always_asks_for_json_and_png():
     command = logic.build_command(["/x/pixcut"], "/t/in.png", "/t/out.png", logic.Settings(test=True))
-    assert command == ["/x/pixcut", "remove", "/t/in.png", "-o", "/t/out.png", "--json", "--format", "png",
-                       "--backend", "local", "--test"]
+    assert command == [
+        "/x/pixcut",
+        "remove",
+        "/t/in.png",
+        "-o",
+        "/t/out.png",
+        "--json",
+        "--format",
+        "png",
+        "--backend",
+        "local",
+        "--test",
+    ]
 
 
 # --- events -----------------------------------------------------------------------------------
 
-RESULT = {"event": "result", "input": "/t/in.png", "output": "/t/out.png", "format": "png",
-          "input_size": [640, 480], "result_size": [220, 320], "input_foreground": [100, 200, 200, 300],
-          "result_foreground": [10, 10, 200, 300]}
+RESULT = {
+    "event": "result",
+    "input": "/t/in.png",
+    "output": "/t/out.png",
+    "format": "png",
+    "input_size": [640, 480],
+    "result_size": [220, 320],
+    "input_foreground": [100, 200, 200, 300],
+    "result_foreground": [10, 10, 200, 300],
+}
 
 
 def lines(*events) -> list[str]:
@@ -78,8 +120,12 @@ def lines(*events) -> list[str]:
 
 
 def test_result_event_is_read_among_noise():
-    out = ["Downloading model...\n", *lines({"event": "start", "total": 1}, RESULT), "{not json\n",
-           *lines({"event": "summary", "done": 1})]
+    out = [
+        "Downloading model...\n",
+        *lines({"event": "start", "total": 1}, RESULT),
+        "{not json\n",
+        *lines({"event": "summary", "done": 1}),
+    ]
     cutout = logic.interpret(logic.parse_events(out), 0)
     assert cutout == logic.Cutout("/t/out.png", (220, 320), (100, 200, 200, 300), (10, 10, 200, 300))
 

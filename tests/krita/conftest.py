@@ -59,8 +59,11 @@ def warm_profile(krita_ready, tmp_path_factory, images, pixcut_exe) -> kritaharn
     """Install the plug-in with the real installer and start Krita once (it builds its resource DB)."""
     profile = kritaharness.make_profile(tmp_path_factory.mktemp("krita-warm") / "home")
     report = kritaharness.run_krita(
-        profile, {"image": str(images["jpeg"]), "action": "pixcut_remove_background_repeat", "warmup": True,
-                  "timeout": 60}, tmp_path_factory.mktemp("warmup"), timeout=120)
+        profile,
+        {"image": str(images["jpeg"]), "action": "pixcut_remove_background_repeat", "warmup": True, "timeout": 60},
+        tmp_path_factory.mktemp("warmup"),
+        timeout=120,
+    )
     assert report.get("plugin_loaded"), f"plug-in not loaded: {report}\n{kritaharness.log_tail(report)}"
     return profile
 
@@ -87,9 +90,25 @@ def pixcut_direct(pixcut_exe, tmp_path):
 
     def run(input_png: str, *options: str) -> tuple[dict, Image.Image]:
         out = tmp_path / "direct.png"
-        proc = subprocess.run([*pixcut_exe.split(), "remove", input_png, "-o", str(out), "--json",
-                               "--format", "png", "--backend", "local", *options],
-                              check=False, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                *pixcut_exe.split(),
+                "remove",
+                input_png,
+                "-o",
+                str(out),
+                "--json",
+                "--format",
+                "png",
+                "--backend",
+                "local",
+                *options,
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
         results = [event for event in events if event["event"] == "result"]
         assert proc.returncode == 0 and results, proc.stdout + proc.stderr

@@ -112,8 +112,11 @@ def run_krita(profile: Profile, job: dict, workdir: Path, timeout: float = 90) -
     with log.open("wb") as out:
         proc = subprocess.Popen(
             ["xvfb-run", "-a", "-s", SCREEN, "krita", "--nosplash"],
-            env=profile.env(job_file), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            env=profile.env(job_file),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             proc.wait(timeout=timeout)

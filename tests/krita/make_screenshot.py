@@ -26,10 +26,23 @@ def main() -> int:
         image = tmp / "astronaut.png"
         Image.open(REPO / "docs" / "samples" / "astronaut.jpg").convert("RGB").save(image)
         profile = kritaharness.make_profile(tmp / "home")
-        profile.set_settings({"backend": "local", "output_mode": "layer", "crop_to_foreground": "false",
-                              "margin": "", "background_color": ""})
-        job = {"image": str(image), "action": "pixcut_remove_background_repeat", "show_docker": True,
-               "screenshot": str(tmp / "shot.png"), "hide_source": True, "timeout": 90}
+        profile.set_settings(
+            {
+                "backend": "local",
+                "output_mode": "layer",
+                "crop_to_foreground": "false",
+                "margin": "",
+                "background_color": "",
+            }
+        )
+        job = {
+            "image": str(image),
+            "action": "pixcut_remove_background_repeat",
+            "show_docker": True,
+            "screenshot": str(tmp / "shot.png"),
+            "hide_source": True,
+            "timeout": 90,
+        }
         report = kritaharness.run_krita(profile, job, tmp / "run", timeout=150)
         if report.get("status") != "ok" or not (tmp / "shot.png").exists():
             print(report, kritaharness.log_tail(report), sep="\n")

@@ -51,7 +51,7 @@ def assert_inserted_above(report: dict) -> dict:
     before, after = names(report["layers_before"]), names(report["layers_after"])
     source = report["source"]["name"]
     index = before.index(source)
-    assert after == before[:index + 1] + [f"{source} (cutout)"] + before[index + 1:]
+    assert after == before[: index + 1] + [f"{source} (cutout)"] + before[index + 1 :]
     assert report["source_unchanged"] is True
     assert report["layers_after"][index]["bounds"] == report["source"]["bounds"]
     return report["cutout"]
@@ -95,8 +95,10 @@ def test_crop_and_margin_placement(krita, images, pixcut_direct):
 
 
 def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
-    report = krita({"image": str(images["png"]), "action": REPEAT, "move": [25, 15]},
-                   dict(OFFLINE, output_mode="mask", crop_to_foreground="true"))
+    report = krita(
+        {"image": str(images["png"]), "action": REPEAT, "move": [25, 15]},
+        dict(OFFLINE, output_mode="mask", crop_to_foreground="true"),
+    )
     cutout = assert_inserted_above(report)
     source = report["source"]
     assert cutout["bounds"] == source["bounds"], "the copy keeps the source's pixels"
@@ -114,8 +116,11 @@ def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
 
 def test_backend_failure_leaves_document_unchanged(krita, images):
     """The endpoint backend without credentials: the core refuses, the plug-in shows its message."""
-    settings = {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/api/v2/remove-background",
-                "output_mode": "layer"}
+    settings = {
+        "backend": "endpoint",
+        "endpoint": "http://127.0.0.1:9/api/v2/remove-background",
+        "output_mode": "layer",
+    }
     report = krita({"image": str(images["jpeg"]), "action": REPEAT}, settings)
     assert report["status"] == "error"
     assert "no API credentials" in report["message"]

@@ -54,7 +54,8 @@ def test_install_to_dest_with_link_and_new_kritarc(tmp_path):
 
 def test_edit_python_group_appends_group_when_missing():
     assert krita.edit_python_group("[General]\na=1", "enable_pixcut_krita=true") == (
-        "[General]\na=1\n\n[python]\nenable_pixcut_krita=true\n")
+        "[General]\na=1\n\n[python]\nenable_pixcut_krita=true\n"
+    )
     assert krita.edit_python_group("", None) == ""
 
 

@@ -22,10 +22,12 @@ def test_package_imports_without_krita():
 
     assert pixcut_krita.Krita is None  # outside Krita the package registers nothing
     tree = ast.parse(Path(logic.__file__).read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                 and node.module}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
 
 
@@ -52,8 +54,7 @@ def test_layer_format_refused_with_a_way_out():
 
 
 def _pixels(width, height):
-    return bytes((x * 7 + y * 13 + c * 50) % 256
-                 for y in range(height) for x in range(width) for c in range(4))
+    return bytes((x * 7 + y * 13 + c * 50) % 256 for y in range(height) for x in range(width) for c in range(4))
 
 
 def test_encode_png_is_read_back_by_pillow():
@@ -67,9 +68,18 @@ def test_encode_png_is_read_back_by_pillow():
 
 
 def test_settings_roundtrip_through_krita_strings():
-    settings = Settings(backend="endpoint", endpoint="http://127.0.0.1:5000/api", test=True,
-                        background_color="#ffffff", crop_to_foreground=True, margin="10px",
-                        target_size="800 600", vertical_alignment="bottom", output_mode="mask", timeout=60)
+    settings = Settings(
+        backend="endpoint",
+        endpoint="http://127.0.0.1:5000/api",
+        test=True,
+        background_color="#ffffff",
+        crop_to_foreground=True,
+        margin="10px",
+        target_size="800 600",
+        vertical_alignment="bottom",
+        output_mode="mask",
+        timeout=60,
+    )
     strings = settings.to_strings()
     assert strings["test"] == "true" and strings["crop_to_foreground"] == "true"
     assert set(strings) == set(logic.SETTING_KEYS)
@@ -77,8 +87,9 @@ def test_settings_roundtrip_through_krita_strings():
 
 
 def test_settings_from_bad_strings_fall_back_to_defaults():
-    settings = Settings.from_strings({"backend": "cloud9", "output_mode": "x", "vertical_alignment": "left",
-                                      "timeout": "soon", "test": "TRUE"})
+    settings = Settings.from_strings(
+        {"backend": "cloud9", "output_mode": "x", "vertical_alignment": "left", "timeout": "soon", "test": "TRUE"}
+    )
     picked = (settings.backend, settings.output_mode, settings.vertical_alignment)
     assert picked == ("local", "layer", "middle")
     assert settings.timeout == 300 and settings.test is True
@@ -94,11 +105,30 @@ def test_arguments_default_is_offline_png_json():
 
 
 def test_arguments_map_every_option():
-    args = _args(backend="pixian", test=True, background_color="FF8800", crop_to_foreground=True,
-                 margin="5%", target_size="800x600", vertical_alignment="top")
+    args = _args(
+        backend="pixian",
+        test=True,
+        background_color="FF8800",
+        crop_to_foreground=True,
+        margin="5%",
+        target_size="800x600",
+        vertical_alignment="top",
+    )
     tail = args[7:]
-    assert tail == ["--backend", "pixian", "--test", "--background-color", "#ff8800", "--crop-to-foreground",
-                    "--margin", "5%", "--target-size", "800 600", "--vertical-alignment", "top"]
+    assert tail == [
+        "--backend",
+        "pixian",
+        "--test",
+        "--background-color",
+        "#ff8800",
+        "--crop-to-foreground",
+        "--margin",
+        "5%",
+        "--target-size",
+        "800 600",
+        "--vertical-alignment",
+        "top",
+    ]
 
 
 def test_arguments_custom_endpoint():
@@ -111,11 +141,14 @@ def test_arguments_mask_mode_drops_finishing():
     assert "--crop-to-foreground" not in args and "--margin" not in args and "--background-color" not in args
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"backend": "endpoint", "endpoint": ""}, "endpoint"),
-    ({"background_color": "red"}, "colour"),
-    ({"target_size": "big"}, "Target size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"backend": "endpoint", "endpoint": ""}, "endpoint"),
+        ({"background_color": "red"}, "colour"),
+        ({"target_size": "big"}, "Target size"),
+    ],
+)
 def test_arguments_refuse_bad_settings(kwargs, match):
     with pytest.raises(PixcutPluginError, match=match):
         _args(**kwargs)
@@ -162,8 +195,16 @@ def test_event_reader_handles_split_lines_and_noise():
 
 def test_error_event_gives_the_core_message():
     reader = logic.EventReader()
-    reader.feed(json.dumps({"event": "error", "input": "/i.png", "error": {
-        "type": "AuthenticationError", "status": 401, "message": "bad credentials"}}) + "\n")
+    reader.feed(
+        json.dumps(
+            {
+                "event": "error",
+                "input": "/i.png",
+                "error": {"type": "AuthenticationError", "status": 401, "message": "bad credentials"},
+            }
+        )
+        + "\n"
+    )
     assert logic.failure_message(reader.outcome, 1, "") == "AuthenticationError: bad credentials"
 
 

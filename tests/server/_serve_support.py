@@ -37,9 +37,7 @@ class LiveServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = self.base + API_PATH
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(config), log_level="warning", lifespan="on", timeout_graceful_shutdown=None
-            )
+            uvicorn.Config(create_app(config), log_level="warning", lifespan="on", timeout_graceful_shutdown=None)
         )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -80,5 +78,3 @@ def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
-
-

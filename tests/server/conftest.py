@@ -15,9 +15,7 @@ from pixcut.server.config import ServeConfig
 def auth_server() -> Iterator[LiveServer]:
     """Authentication on, URL fetching on, 2 MB body limit, default workers/queue."""
     server = LiveServer(
-        ServeConfig(
-            api_id=API_ID, api_secret=API_SECRET, allow_url_fetch=True, max_body_bytes=2 * 1024 * 1024
-        )
+        ServeConfig(api_id=API_ID, api_secret=API_SECRET, allow_url_fetch=True, max_body_bytes=2 * 1024 * 1024)
     ).start()
     yield server
     server.stop()

@@ -41,9 +41,7 @@ def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (args.api_id, args.api_secret) == ("env-id", "env-secret")
 
 
-def test_half_credentials_refused(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_half_credentials_refused(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PIXCUT_SERVE_API_SECRET", raising=False)
     assert serve.run(parse(["--api-id", "only-id"])) == 2
     assert "--api-secret" in capsys.readouterr().err
@@ -57,6 +55,7 @@ def test_secret_never_in_repr() -> None:
 
 
 def test_pixcut_help_lists_serve() -> None:
-    completed = subprocess.run([sys.executable, "-m", "pixcut", "--help"], capture_output=True, text=True,
-                               timeout=60, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pixcut", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert completed.returncode == 0 and "serve" in completed.stdout

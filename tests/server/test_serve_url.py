@@ -61,8 +61,21 @@ def test_address_rule() -> None:
 
     assert is_public_address(ipaddress.ip_address("93.184.216.34"))
     assert is_public_address(ipaddress.ip_address("2606:4700::1111"))
-    for text in ("10.0.0.1", "172.16.0.1", "192.168.1.1", "127.0.0.1", "::1", "fe80::1", "169.254.1.1",
-                 "224.0.0.1", "240.0.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fc00::1", "100.64.0.1"):
+    for text in (
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.1.1",
+        "127.0.0.1",
+        "::1",
+        "fe80::1",
+        "169.254.1.1",
+        "224.0.0.1",
+        "240.0.0.1",
+        "0.0.0.0",
+        "::ffff:127.0.0.1",
+        "fc00::1",
+        "100.64.0.1",
+    ):
         assert not is_public_address(ipaddress.ip_address(text)), text
 
 

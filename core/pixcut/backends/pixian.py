@@ -127,9 +127,7 @@ class PixianBackend:
             data=response.content, format=fmt, info=ResultInfo.from_headers(response.headers), backend=self.name
         )
 
-    def _post(
-        self, fields: dict[str, str], files: dict | None, auth: tuple[str, str]
-    ) -> requests.Response:
+    def _post(self, fields: dict[str, str], files: dict | None, auth: tuple[str, str]) -> requests.Response:
         settings = self.settings
         server_failures = 0
         while True:
@@ -145,9 +143,7 @@ class PixianBackend:
                 server_failures += 1
                 if server_failures > settings.max_server_retries:
                     kind = "timed out" if isinstance(exc, requests.Timeout) else "could not be reached"
-                    raise NetworkError(
-                        f"{safe_url(self.endpoint)} {kind} after {server_failures} attempts"
-                    ) from None
+                    raise NetworkError(f"{safe_url(self.endpoint)} {kind} after {server_failures} attempts") from None
                 settings.sleep(settings.backoff_unit * server_failures)
                 continue
             if response.status_code == 200:

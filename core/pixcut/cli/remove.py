@@ -44,9 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     be.add_argument("--backend", help="'local' (offline engine, default) or 'pixian' (cloud / --endpoint)")
     be.add_argument("--endpoint", metavar="URL", help="a Pixian-compatible endpoint, e.g. pixcut serve's")
     be.add_argument("--api-id", metavar="ID", help="API id (default: PIXIAN_API_ID or the config file)")
-    be.add_argument(
-        "--api-secret", metavar="SECRET", help="API secret (prefer PIXIAN_API_SECRET or 'pixcut config')"
-    )
+    be.add_argument("--api-secret", metavar="SECRET", help="API secret (prefer PIXIAN_API_SECRET or 'pixcut config')")
     be.add_argument("--delta", action="store_true", help="transfer a Delta PNG and finish the result locally")
     be.add_argument("--timeout", type=float, default=180.0, metavar="S", help="idle timeout (default 180 s)")
     be.add_argument("--model", help="offline model: a name (default u2netp) or an .onnx path")

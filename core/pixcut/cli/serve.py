@@ -43,28 +43,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     net.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     net.add_argument(
-        "--api-id", default=os.environ.get(ENV_API_ID), metavar="ID",
+        "--api-id",
+        default=os.environ.get(ENV_API_ID),
+        metavar="ID",
         help=f"require HTTP Basic auth with this API Id (default: ${ENV_API_ID}; none = no auth)",
     )
     net.add_argument(
-        "--api-secret", default=os.environ.get(ENV_API_SECRET), metavar="SECRET",
+        "--api-secret",
+        default=os.environ.get(ENV_API_SECRET),
+        metavar="SECRET",
         help=f"the API Secret for --api-id (default: ${ENV_API_SECRET}, preferred over the flag)",
     )
     lim = p.add_argument_group("limits")
     lim.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        metavar="N",
         help=f"removals running at once, each in a thread (default {DEFAULT_WORKERS})",
     )
     lim.add_argument(
-        "--queue", type=int, default=DEFAULT_QUEUE, metavar="N",
+        "--queue",
+        type=int,
+        default=DEFAULT_QUEUE,
+        metavar="N",
         help=f"requests allowed to wait for a worker; beyond: 429 + Retry-After (default {DEFAULT_QUEUE})",
     )
     lim.add_argument(
-        "--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB, metavar="MB",
+        "--max-body-mb",
+        type=float,
+        default=DEFAULT_MAX_BODY_MB,
+        metavar="MB",
         help=f"largest request body, larger is 413 (default {DEFAULT_MAX_BODY_MB:g})",
     )
     lim.add_argument(
-        "--allow-url-fetch", action="store_true",
+        "--allow-url-fetch",
+        action="store_true",
         help="accept image.url (http/https to public addresses only; off by default)",
     )
     eng = p.add_argument_group("engine")
@@ -81,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
         import python_multipart  # noqa: F401
         import uvicorn
     except ImportError as exc:
-        print(f"pixcut serve: missing dependency {exc.name!r}; install the server extra: {INSTALL_HINT}",
-              file=sys.stderr)
+        print(
+            f"pixcut serve: missing dependency {exc.name!r}; install the server extra: {INSTALL_HINT}", file=sys.stderr
+        )
         return 2
     from pixcut.server.app import create_app
     from pixcut.server.config import ServeConfig

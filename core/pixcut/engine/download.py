@@ -86,9 +86,7 @@ def download(
             break
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, urllib.error.HTTPError) and exc.code not in (408, 429, 500, 502, 503, 504):
-                raise ModelError(
-                    f"cannot download the model from {url}: HTTP {exc.code} {exc.reason}"
-                ) from exc
+                raise ModelError(f"cannot download the model from {url}: HTTP {exc.code} {exc.reason}") from exc
             last_error = exc
     if last_error is not None:
         raise ModelError(

@@ -75,29 +75,62 @@ _REMBG_RELEASES = "https://github.com/danielgatis/rembg/releases/download/v0.0.0
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("u2netp", _U2NET_SIZE, sha256=U2NETP_SHA256, url=_REMBG_RELEASES + "u2netp.onnx",
-                  description="U^2-Net small (4.6 MB), general objects; the default"),
-        ModelSpec("u2net", _U2NET_SIZE, url=_REMBG_RELEASES + "u2net.onnx",
-                  description="U^2-Net full (176 MB), general objects"),
-        ModelSpec("u2net_human_seg", _U2NET_SIZE, url=_REMBG_RELEASES + "u2net_human_seg.onnx",
-                  description="U^2-Net trained for people"),
-        ModelSpec("silueta", _U2NET_SIZE, url=_REMBG_RELEASES + "silueta.onnx",
-                  description="U^2-Net reduced to 43 MB"),
-        ModelSpec("isnet-general-use", _LARGE_SIZE, mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0),
-                  url=_REMBG_RELEASES + "isnet-general-use.onnx",
-                  description="ISNet (DIS), general use, 1024x1024"),
-        ModelSpec("birefnet-general", _LARGE_SIZE, sigmoid=True,
-                  url=_REMBG_RELEASES + "BiRefNet-general-epoch_244.onnx",
-                  description="BiRefNet general, 1024x1024, logits output"),
-        ModelSpec("birefnet-general-lite", _LARGE_SIZE, sigmoid=True,
-                  url=_REMBG_RELEASES + "BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx",
-                  description="BiRefNet general lite (Swin tiny), 1024x1024"),
-        ModelSpec("birefnet-portrait", _LARGE_SIZE, sigmoid=True,
-                  url=_REMBG_RELEASES + "BiRefNet-portrait-epoch_150.onnx",
-                  description="BiRefNet for portraits, 1024x1024"),
-        ModelSpec("birefnet-massive", _LARGE_SIZE, sigmoid=True,
-                  url=_REMBG_RELEASES + "BiRefNet-massive-TR_DIS5K_TR_TEs-epoch_420.onnx",
-                  description="BiRefNet trained on the massive dataset, 1024x1024"),
+        ModelSpec(
+            "u2netp",
+            _U2NET_SIZE,
+            sha256=U2NETP_SHA256,
+            url=_REMBG_RELEASES + "u2netp.onnx",
+            description="U^2-Net small (4.6 MB), general objects; the default",
+        ),
+        ModelSpec(
+            "u2net",
+            _U2NET_SIZE,
+            url=_REMBG_RELEASES + "u2net.onnx",
+            description="U^2-Net full (176 MB), general objects",
+        ),
+        ModelSpec(
+            "u2net_human_seg",
+            _U2NET_SIZE,
+            url=_REMBG_RELEASES + "u2net_human_seg.onnx",
+            description="U^2-Net trained for people",
+        ),
+        ModelSpec("silueta", _U2NET_SIZE, url=_REMBG_RELEASES + "silueta.onnx", description="U^2-Net reduced to 43 MB"),
+        ModelSpec(
+            "isnet-general-use",
+            _LARGE_SIZE,
+            mean=(0.5, 0.5, 0.5),
+            std=(1.0, 1.0, 1.0),
+            url=_REMBG_RELEASES + "isnet-general-use.onnx",
+            description="ISNet (DIS), general use, 1024x1024",
+        ),
+        ModelSpec(
+            "birefnet-general",
+            _LARGE_SIZE,
+            sigmoid=True,
+            url=_REMBG_RELEASES + "BiRefNet-general-epoch_244.onnx",
+            description="BiRefNet general, 1024x1024, logits output",
+        ),
+        ModelSpec(
+            "birefnet-general-lite",
+            _LARGE_SIZE,
+            sigmoid=True,
+            url=_REMBG_RELEASES + "BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx",
+            description="BiRefNet general lite (Swin tiny), 1024x1024",
+        ),
+        ModelSpec(
+            "birefnet-portrait",
+            _LARGE_SIZE,
+            sigmoid=True,
+            url=_REMBG_RELEASES + "BiRefNet-portrait-epoch_150.onnx",
+            description="BiRefNet for portraits, 1024x1024",
+        ),
+        ModelSpec(
+            "birefnet-massive",
+            _LARGE_SIZE,
+            sigmoid=True,
+            url=_REMBG_RELEASES + "BiRefNet-massive-TR_DIS5K_TR_TEs-epoch_420.onnx",
+            description="BiRefNet trained on the massive dataset, 1024x1024",
+        ),
     )
 }
 
@@ -153,8 +186,7 @@ def verify_sha256(path: Path, expected: str, *, fix: str) -> None:
             _verified[key] = digest
     if digest.lower() != expected.lower():
         raise ModelError(
-            f"model file {path} is corrupt or not the expected model "
-            f"(sha256 {digest}, expected {expected}); {fix}"
+            f"model file {path} is corrupt or not the expected model (sha256 {digest}, expected {expected}); {fix}"
         )
 
 
@@ -175,9 +207,7 @@ def wheel_model_path() -> Path:
     files = dist.files or []
     entry = next((f for f in files if str(f).replace("\\", "/") == WHEEL_MODEL_PATH), None)
     if entry is None:
-        raise ModelError(
-            f"{WHEEL_DISTRIBUTION} {dist.version} does not contain {WHEEL_MODEL_PATH}; {fix}"
-        )
+        raise ModelError(f"{WHEEL_DISTRIBUTION} {dist.version} does not contain {WHEEL_MODEL_PATH}; {fix}")
     path = Path(str(dist.locate_file(entry)))
     if not path.is_file():
         raise ModelError(f"model file {path} is missing; {fix}")
@@ -207,7 +237,7 @@ def parse_model_string(model: str) -> tuple[str, str | None]:
     url, _, frag = model.partition("#")
     sha = None
     if frag.startswith("sha256="):
-        sha = frag[len("sha256="):]
+        sha = frag[len("sha256=") :]
     return url, sha
 
 
@@ -250,8 +280,7 @@ def resolve_model(
     spec = REGISTRY.get(model)
     if spec is None:
         raise ModelError(
-            f"unknown model {model!r}; use one of {', '.join(sorted(REGISTRY))}, "
-            f"or the path of an .onnx file"
+            f"unknown model {model!r}; use one of {', '.join(sorted(REGISTRY))}, or the path of an .onnx file"
         )
 
     if spec.name == DEFAULT_MODEL:

@@ -33,8 +33,9 @@ REFERENCE_SIDE = 400
 STRIP_ROWS = 256
 
 
-def refine_alpha(pred: np.ndarray, rgb: Image.Image, opts: EngineOptions,
-                 *, dtype: type[np.floating] | type[np.uint8] = np.float32) -> np.ndarray:
+def refine_alpha(
+    pred: np.ndarray, rgb: Image.Image, opts: EngineOptions, *, dtype: type[np.floating] | type[np.uint8] = np.float32
+) -> np.ndarray:
     """Upsample (and refine) a [0, 1] model-size prediction to ``rgb``'s size.
 
     Returns float32 in [0, 1] (default) or uint8 in [0, 255] (``dtype=np.uint8``, what
@@ -144,9 +145,7 @@ def _box_sum_axis(x: np.ndarray, r: int, axis: int) -> np.ndarray:
     return np.take(c, np.minimum(idx + r + 1, n), axis=axis) - np.take(c, np.maximum(idx - r, 0), axis=axis)
 
 
-def guided_filter_gray(
-    guide: np.ndarray, src: np.ndarray, r: int, eps: float
-) -> tuple[np.ndarray, np.ndarray]:
+def guided_filter_gray(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (a, b) of the grey-guide guided filter: output = a * guide + b."""
     mean_i = box_mean(guide, r)
     mean_p = box_mean(src, r)
@@ -159,9 +158,7 @@ def guided_filter_gray(
     return box_mean(a, r), box_mean(b, r)
 
 
-def guided_filter_color(
-    guide: np.ndarray, src: np.ndarray, r: int, eps: float
-) -> tuple[np.ndarray, np.ndarray]:
+def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients of the colour-guide guided filter: output = sum_c a[..., c] * guide[..., c] + b.
 
     A colour guide separates foreground and background that have the same brightness but
@@ -170,6 +167,7 @@ def guided_filter_color(
     mean_i = box_mean(guide, r)  # H, W, 3
     mean_p = box_mean(src, r)
     cov_ip = box_mean(guide * src[..., None], r) - mean_i * mean_p[..., None]
+
     # Covariance matrix of the guide per pixel (symmetric 3x3) + eps * I, inverted in closed form
     # (cofactors): np.linalg.solve on millions of tiny systems is ~5x slower.
     def var(i: int, j: int) -> np.ndarray:
@@ -207,8 +205,9 @@ class Coefficients:
     guide: str
 
 
-def guided_coefficients(pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *,
-                        color: bool = True) -> Coefficients:
+def guided_coefficients(
+    pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *, color: bool = True
+) -> Coefficients:
     """Guided-filter coefficients of ``pred`` guided by ``rgb``, at a bounded working size.
 
     ``radius`` is in pixels of a REFERENCE_SIDE image and scales with the working resolution.
@@ -246,12 +245,20 @@ def _rows(plane: np.ndarray, size: tuple[int, int], y0: int, y1: int) -> np.ndar
         return plane[y0:y1]
     sy = ph / h
     img = Image.fromarray(plane)  # float32 -> mode "F"
-    return np.asarray(img.resize((w, y1 - y0), Image.Resampling.BILINEAR, box=(0, y0 * sy, pw, y1 * sy)),
-                      dtype=np.float32)
+    return np.asarray(
+        img.resize((w, y1 - y0), Image.Resampling.BILINEAR, box=(0, y0 * sy, pw, y1 * sy)), dtype=np.float32
+    )
 
 
-def compose(coeffs: Coefficients, rgb: Image.Image, *, gain: float = 0.0, center: float = 0.5,
-            dtype: type[np.floating] | type[np.uint8] = np.float32, clip: bool = True) -> np.ndarray:
+def compose(
+    coeffs: Coefficients,
+    rgb: Image.Image,
+    *,
+    gain: float = 0.0,
+    center: float = 0.5,
+    dtype: type[np.floating] | type[np.uint8] = np.float32,
+    clip: bool = True,
+) -> np.ndarray:
     """Evaluate the coefficients at full size, strip by strip, then sharpen and clip.
 
     Working in strips of STRIP_ROWS rows keeps the float32 temporaries to a few strips whatever
@@ -284,7 +291,6 @@ def compose(coeffs: Coefficients, rgb: Image.Image, *, gain: float = 0.0, center
     return out
 
 
-def guided_upsample(pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *,
-                    color: bool = True) -> np.ndarray:
+def guided_upsample(pred: np.ndarray, rgb: Image.Image, radius: int, eps: float, *, color: bool = True) -> np.ndarray:
     """The guided filter alone: ``pred`` upsampled to ``rgb``'s size, float32, not clipped."""
     return compose(guided_coefficients(pred, rgb, radius, eps, color=color), rgb, clip=False)

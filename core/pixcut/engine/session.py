@@ -37,9 +37,7 @@ def _onnxruntime() -> Any:
     try:
         import onnxruntime
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelError(
-            "the offline engine needs onnxruntime; install it with: pip install 'pixcut[local]'"
-        ) from exc
+        raise ModelError("the offline engine needs onnxruntime; install it with: pip install 'pixcut[local]'") from exc
     return onnxruntime
 
 

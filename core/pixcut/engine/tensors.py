@@ -59,8 +59,9 @@ def to_mask_image(alpha: np.ndarray) -> Image.Image:
     return Image.fromarray(a.astype(np.uint8))  # 2-D uint8 -> mode "L"
 
 
-def resize_float(alpha: np.ndarray, size: tuple[int, int],
-                 resample: Image.Resampling = Image.Resampling.BILINEAR) -> np.ndarray:
+def resize_float(
+    alpha: np.ndarray, size: tuple[int, int], resample: Image.Resampling = Image.Resampling.BILINEAR
+) -> np.ndarray:
     """Resize a float32 map with PIL's mode "F" (no uint8 quantisation before upsampling)."""
     if (alpha.shape[1], alpha.shape[0]) == tuple(size):
         return alpha.astype(np.float32, copy=False)

@@ -111,7 +111,7 @@ def is_enabled(kritarc: Path) -> bool:
     if bounds is None:
         return False
     start, end = bounds
-    values = [line.split("=", 1)[1].strip() for line in lines[start + 1:end] if _ENABLE_LINE.match(line)]
+    values = [line.split("=", 1)[1].strip() for line in lines[start + 1 : end] if _ENABLE_LINE.match(line)]
     return bool(values) and values[-1].lower() == "true"
 
 
@@ -125,8 +125,8 @@ def edit_python_group(text: str, line: str | None) -> str:
         prefix = text if not text or text.endswith("\n") else text + "\n"
         return prefix + ("\n" if prefix.strip() else "") + f"[python]\n{line}\n"
     start, end = bounds
-    body = [value for value in lines[start + 1:end] if not _ENABLE_LINE.match(value)]
+    body = [value for value in lines[start + 1 : end] if not _ENABLE_LINE.match(value)]
     if line is not None:
         body.insert(0, line)
-    result = lines[:start + 1] + body + lines[end:]
+    result = lines[: start + 1] + body + lines[end:]
     return "\n".join(result) + ("\n" if text.endswith("\n") or line is not None else "")

@@ -133,8 +133,12 @@ def create_app(config: ServeConfig) -> FastAPI:
         await anyio.to_thread.run_sync(state.load)
         logger.info(
             "pixcut serve ready: model=%s provider=%s workers=%d queue=%d auth=%s url-fetch=%s max-body=%d",
-            state.model, state.provider, config.workers, config.queue,
-            "on" if config.auth_required else "off", "on" if config.allow_url_fetch else "off",
+            state.model,
+            state.provider,
+            config.workers,
+            config.queue,
+            "on" if config.auth_required else "off",
+            "on" if config.allow_url_fetch else "off",
             config.max_body_bytes,
         )
         yield
@@ -199,9 +203,7 @@ async def _remove(request: Request, state: ServerState) -> Response:
         options = parse_options(form)  # a bad parameter is refused before the image is looked at
         source = await parse_input(form)
     if source.url is not None and not state.config.allow_url_fetch:
-        raise UrlFetchDisabledError(
-            "image.url: this server does not fetch URLs (started without --allow-url-fetch)"
-        )
+        raise UrlFetchDisabledError("image.url: this server does not fetch URLs (started without --allow-url-fetch)")
     backend = state.backend
     if backend is None:
         raise ServerError("the server is still starting", status=503, code=1000)

@@ -45,9 +45,7 @@ class BasicAuth:
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise AuthenticationError(
-                "Malformed HTTP Basic credentials", status=401, code=AUTH_CODE
-            ) from None
+            raise AuthenticationError("Malformed HTTP Basic credentials", status=401, code=AUTH_CODE) from None
         given_id, sep, given_secret = decoded.partition(b":")
         id_ok = hmac.compare_digest(given_id, self._id)
         secret_ok = hmac.compare_digest(given_secret, self._secret)

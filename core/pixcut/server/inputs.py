@@ -53,9 +53,7 @@ async def parse_input(form: FormData) -> RequestInput:
         )
     if len(given) > 1:
         names = ", ".join(name for name, _ in given)
-        raise MissingInputError(
-            f"Give exactly one of 'image', 'image.base64' or 'image.url' (got {names})", status=400
-        )
+        raise MissingInputError(f"Give exactly one of 'image', 'image.base64' or 'image.url' (got {names})", status=400)
     name, value = given[0]
     if name == "image":
         if isinstance(value, UploadFile):

@@ -52,9 +52,7 @@ class AuthMiddleware:
 
 
 def too_large(limit: int) -> RequestTooLargeError:
-    return RequestTooLargeError(
-        f"The request body is larger than this server accepts ({limit / (1024 * 1024):g} MB)"
-    )
+    return RequestTooLargeError(f"The request body is larger than this server accepts ({limit / (1024 * 1024):g} MB)")
 
 
 class BodyLimitMiddleware:

@@ -49,30 +49,59 @@ def add_arguments(procedure: Gimp.Procedure) -> None:
     """One argument per API option: the native dialog shows them, remembers them, scripts pass them."""
     rw = GObject.ParamFlags.READWRITE
     procedure.add_choice_argument(
-        "backend", "_Backend", "Where the background is removed",
-        _choice(logic.BACKENDS, {"local": "Offline engine (this computer)", "pixian": "Pixian.AI cloud",
-                                 "endpoint": "Custom endpoint (Pixian-compatible server)"}),
-        "local", rw)
-    procedure.add_string_argument("endpoint", "_Endpoint URL",
-                                  "URL of a Pixian-compatible server (backend 'endpoint')", "", rw)
+        "backend",
+        "_Backend",
+        "Where the background is removed",
+        _choice(
+            logic.BACKENDS,
+            {
+                "local": "Offline engine (this computer)",
+                "pixian": "Pixian.AI cloud",
+                "endpoint": "Custom endpoint (Pixian-compatible server)",
+            },
+        ),
+        "local",
+        rw,
+    )
+    procedure.add_string_argument(
+        "endpoint", "_Endpoint URL", "URL of a Pixian-compatible server (backend 'endpoint')", "", rw
+    )
     procedure.add_boolean_argument("test", "_Test mode", "Pixian test mode: free, watermarked", False, rw)
-    procedure.add_string_argument("background-color", "Background _colour",
-                                  "'#RRGGBB' to fill the background; empty keeps it transparent", "", rw)
-    procedure.add_boolean_argument("crop-to-foreground", "C_rop to foreground",
-                                   "Crop the result to the foreground's bounding box", False, rw)
-    procedure.add_string_argument("margin", "_Margin",
-                                  "CSS-style margin around the foreground, e.g. '10px' or '5% 10%'", "", rw)
-    procedure.add_string_argument("target-size", "Target _size",
-                                  "Result size 'WIDTH HEIGHT' in pixels; empty keeps the size", "", rw)
+    procedure.add_string_argument(
+        "background-color", "Background _colour", "'#RRGGBB' to fill the background; empty keeps it transparent", "", rw
+    )
+    procedure.add_boolean_argument(
+        "crop-to-foreground", "C_rop to foreground", "Crop the result to the foreground's bounding box", False, rw
+    )
+    procedure.add_string_argument(
+        "margin", "_Margin", "CSS-style margin around the foreground, e.g. '10px' or '5% 10%'", "", rw
+    )
+    procedure.add_string_argument(
+        "target-size", "Target _size", "Result size 'WIDTH HEIGHT' in pixels; empty keeps the size", "", rw
+    )
     procedure.add_choice_argument(
-        "vertical-alignment", "_Vertical alignment", "Where the foreground sits with a target size",
+        "vertical-alignment",
+        "_Vertical alignment",
+        "Where the foreground sits with a target size",
         _choice(logic.VERTICAL_ALIGNMENTS, {"top": "Top", "middle": "Middle", "bottom": "Bottom"}),
-        "middle", rw)
+        "middle",
+        rw,
+    )
     procedure.add_choice_argument(
-        "output-mode", "_Output", "What to make of the cutout",
-        _choice(logic.OUTPUT_MODES, {"layer": "New layer", "mask": "Layer mask on a copy of the layer",
-                                     "selection": "Selection from the cutout's alpha"}),
-        "layer", rw)
+        "output-mode",
+        "_Output",
+        "What to make of the cutout",
+        _choice(
+            logic.OUTPUT_MODES,
+            {
+                "layer": "New layer",
+                "mask": "Layer mask on a copy of the layer",
+                "selection": "Selection from the cutout's alpha",
+            },
+        ),
+        "layer",
+        rw,
+    )
 
 
 def settings_from_config(config: Gimp.ProcedureConfig) -> logic.Settings:
@@ -100,8 +129,9 @@ def export_layer(layer: Gimp.Layer, path: str) -> None:
     normal mode; it is converted to 8-bit gamma RGB so pixcut always reads the same kind of PNG.
     """
     image = layer.get_image()
-    temp = Gimp.Image.new_with_precision(layer.get_width(), layer.get_height(), image.get_base_type(),
-                                         image.get_precision())
+    temp = Gimp.Image.new_with_precision(
+        layer.get_width(), layer.get_height(), image.get_base_type(), image.get_precision()
+    )
     try:
         copy = Gimp.Layer.new_from_drawable(layer, temp)
         temp.insert_layer(copy, None, 0)
@@ -125,9 +155,15 @@ def run_pixcut(command: list[str], timeout: float) -> logic.Cutout:
     """Run pixcut, pulse GIMP's progress bar while it works, and return its result (or raise its error)."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
         try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr,
-                                       stdin=subprocess.DEVNULL, text=True,
-                                       encoding="utf-8", errors="replace")
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
         except OSError as exc:
             raise logic.PixcutGimpError(f"could not run pixcut ({command[0]}): {exc}") from exc
         lines: queue.Queue = queue.Queue()
@@ -194,8 +230,9 @@ def alpha_to_selection(image: Gimp.Image, cutout: Gimp.Layer) -> None:
     image.select_item(Gimp.ChannelOps.REPLACE, cutout)
 
 
-def apply_output(image: Gimp.Image, source: Gimp.Layer, cutout: Gimp.Layer, offsets: tuple[int, int],
-                 settings: logic.Settings) -> None:
+def apply_output(
+    image: Gimp.Image, source: Gimp.Layer, cutout: Gimp.Layer, offsets: tuple[int, int], settings: logic.Settings
+) -> None:
     """Put the loaded cutout into the image as the chosen output mode (inside the caller's undo group)."""
     name = logic.cutout_name(source.get_name())
     insert_above(image, cutout, source)
@@ -240,12 +277,16 @@ def ask_consent() -> bool:
     from gi.repository import GimpUi, Gtk
 
     GimpUi.init("pixcut-gimp")
-    dialog = Gtk.MessageDialog(message_type=Gtk.MessageType.QUESTION, buttons=Gtk.ButtonsType.YES_NO,
-                               text="Upload this layer to the Pixian.AI cloud?")
+    dialog = Gtk.MessageDialog(
+        message_type=Gtk.MessageType.QUESTION,
+        buttons=Gtk.ButtonsType.YES_NO,
+        text="Upload this layer to the Pixian.AI cloud?",
+    )
     dialog.format_secondary_text(
         "The Pixian backend sends the layer's pixels to pixian.ai to remove the background, using the "
         "credentials from pixcut's configuration. This is asked once; choose the offline engine "
-        "to keep images on this computer.")
+        "to keep images on this computer."
+    )
     answer = dialog.run()
     dialog.destroy()
     return answer == Gtk.ResponseType.YES
@@ -258,7 +299,8 @@ def check_consent(settings: logic.Settings, run_mode: Gimp.RunMode) -> None:
     if run_mode == Gimp.RunMode.NONINTERACTIVE:
         raise logic.PixcutGimpError(
             "Uploading to the Pixian cloud needs consent: run Filters > Remove Background once from "
-            f"the menu, or set {logic.CONSENT_ENV}=yes for unattended use.")
+            f"the menu, or set {logic.CONSENT_ENV}=yes for unattended use."
+        )
     if not ask_consent():
         raise logic.PixcutGimpError("Upload to the Pixian cloud declined; nothing was changed.")
     logic.store_consent(consent_file())
@@ -317,8 +359,11 @@ def error_values(procedure: Gimp.Procedure, status: Gimp.PDBStatusType, message:
 def run_remove(procedure, run_mode, image, drawables, config, run_data):
     """Filters > Remove Background...: dialog (interactive), then the removal."""
     if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer) or drawables[0].is_group():
-        return error_values(procedure, Gimp.PDBStatusType.CALLING_ERROR,
-                            "Remove Background works on exactly one selected (non-group) layer.")
+        return error_values(
+            procedure,
+            Gimp.PDBStatusType.CALLING_ERROR,
+            "Remove Background works on exactly one selected (non-group) layer.",
+        )
     if run_mode == Gimp.RunMode.INTERACTIVE and not show_dialog(procedure, config):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
@@ -365,7 +410,8 @@ class PixcutGimp(Gimp.PlugIn):
                 "Runs 'pixcut remove' (offline engine, Pixian.AI cloud or a custom endpoint) on the selected "
                 "layer and adds the cutout above it as a new layer, a masked copy, or a selection. "
                 "The source layer is never modified.",
-                name)
+                name,
+            )
             add_arguments(procedure)
         elif name == logic.PROCEDURE_REPEAT:
             procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_repeat, None)
@@ -373,7 +419,8 @@ class PixcutGimp(Gimp.PlugIn):
             procedure.set_documentation(
                 "Remove the background again with the last-used values",
                 "Runs plug-in-pixcut-remove-background with its last-used values, without a dialog.",
-                name)
+                name,
+            )
         else:
             return None
         procedure.set_image_types("RGB*, GRAY*")

@@ -101,7 +101,8 @@ def find_pixcut(
             recorded = str(json.loads(location.read_text(encoding="utf-8"))["executable"])
         except (ValueError, KeyError, TypeError) as exc:
             raise PixcutGimpError(
-                f"{location} is unreadable ({exc}); reinstall with: pixcut plugins install gimp") from exc
+                f"{location} is unreadable ({exc}); reinstall with: pixcut plugins install gimp"
+            ) from exc
         return _command_or_error(recorded, str(location))
     raise PixcutGimpError(
         "pixcut was not found: install it (pip install pixcut) and run 'pixcut plugins install gimp', "

@@ -113,8 +113,9 @@ def _start(settings) -> None:
     from .job import RemovalJob
 
     job = RemovalJob(argv, settings.timeout, main_window(), f"Removing the background of {source.name()}...")
-    _running.update(job=job, doc=doc, source=source, exported=exported, workdir=workdir,
-                    output=output_path, settings=settings)
+    _running.update(
+        job=job, doc=doc, source=source, exported=exported, workdir=workdir, output=output_path, settings=settings
+    )
     job.done.connect(_on_done)
     job.start()
 

@@ -72,7 +72,7 @@ def read_result(path: str) -> tuple[int, int, bytes]:
     bits.setsize(stride * height)
     data = bytes(bits)
     if stride != width * 4:  # rows are 32-bit aligned, so never for RGBA8888; cheap to be sure
-        data = b"".join(data[y * stride:y * stride + width * 4] for y in range(height))
+        data = b"".join(data[y * stride : y * stride + width * 4] for y in range(height))
     return width, height, data
 
 

@@ -109,18 +109,13 @@ class Settings:
     def validate(self) -> None:
         """Refuse settings that cannot produce a valid command, with a message for the user."""
         if self.backend == "endpoint" and not re.match(r"^https?://\S+$", self.endpoint):
-            raise PixcutPluginError(
-                "The custom endpoint backend needs an http:// or https:// URL (docker: Endpoint)."
-            )
-        if self.background_color and not re.match(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$",
-                                                  self.background_color):
+            raise PixcutPluginError("The custom endpoint backend needs an http:// or https:// URL (docker: Endpoint).")
+        if self.background_color and not re.match(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$", self.background_color):
             raise PixcutPluginError(
                 f"Background colour {self.background_color!r} is not a #RRGGBB (or #RRGGBBAA) colour."
             )
         if self.target_size and not re.match(r"^\d+\s*[ x,]\s*\d+$", self.target_size):
-            raise PixcutPluginError(
-                f"Target size {self.target_size!r} must be 'WIDTH HEIGHT', e.g. '800 600'."
-            )
+            raise PixcutPluginError(f"Target size {self.target_size!r} must be 'WIDTH HEIGHT', e.g. '800 600'.")
 
     @property
     def uploads_to_pixian(self) -> bool:
@@ -346,7 +341,7 @@ def encode_png(rgba: bytes, width: int, height: int) -> bytes:
     if len(rgba) != width * height * 4:
         raise ValueError(f"expected {width * height * 4} bytes for {width}x{height} RGBA, got {len(rgba)}")
     stride = width * 4
-    raw = b"".join(b"\x00" + rgba[y * stride:(y + 1) * stride] for y in range(height))
+    raw = b"".join(b"\x00" + rgba[y * stride : (y + 1) * stride] for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
     body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 1)) + _chunk(b"IEND", b"")
     return _PNG_SIGNATURE + body

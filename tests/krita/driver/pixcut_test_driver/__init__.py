@@ -158,8 +158,9 @@ def describe(node) -> dict:
 
 def layer_stack(doc) -> list:
     """Top-level nodes bottom to top, with their children (masks)."""
-    return [dict(describe(node), children=[describe(child) for child in node.childNodes()])
-            for node in doc.topLevelNodes()]
+    return [
+        dict(describe(node), children=[describe(child) for child in node.childNodes()]) for node in doc.topLevelNodes()
+    ]
 
 
 def raw_pixels(node) -> bytes:
