@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from pixcut.cli import serve
 from pixcut.errors import OptionsError
+from pixcut.server import cli as serve
 from pixcut.server.config import ServeConfig
 
 

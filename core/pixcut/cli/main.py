@@ -14,7 +14,7 @@ from pixcut.errors import PixcutError
 
 SUBCOMMANDS = (
     "pixcut.cli.remove",
-    "pixcut.cli.serve",
+    "pixcut.server.cli",
     "pixcut.cli.config_cmd",
     "pixcut.cli.plugins_cmd",
     "pixcut.cli.doctor",

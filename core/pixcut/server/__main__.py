@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pixcut.cli.serve import add_parser
+from pixcut.server.cli import add_parser
 
 
 def main(argv: list[str] | None = None) -> int:

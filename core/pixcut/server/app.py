@@ -2,10 +2,12 @@
 
 A request goes: authentication and body limit (middleware) -> form parsing ->
 options through the core parser -> exactly one input -> a queue place (or 429) ->
-URL fetch if any (worker thread) -> a worker slot -> the backend's ``remove`` in a
-worker thread -> the image bytes with the result headers the backend computed.
-The event loop never decodes or predicts, so health checks and 429 answers stay
-fast while removals run, and uvicorn's graceful shutdown waits for them.
+URL fetch if any (worker thread) -> a worker slot -> ``pixcut.api.remove_background``
+with the server's backend in a worker thread (the one hook-firing path, so observer
+plug-ins see server traffic like any other removal) -> the image bytes with the result
+headers the backend computed. The event loop never decodes or predicts, so health
+checks and 429 answers stay fast while removals run, and uvicorn's graceful shutdown
+waits for them.
 
 Every failure becomes the API's error JSON: pixcut errors keep their status and
 code; anything unexpected is logged with its traceback and answered with a
@@ -25,6 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pixcut import __version__
+from pixcut.api import remove_background as run_removal
 from pixcut.backends import BASE64_LIMIT, Backend, BackendSettings, ImageInput, create_backend
 from pixcut.errors import OptionsError, PixcutError, RequestTooLargeError, ServerError
 from pixcut.options import FORM_FIELDS
@@ -212,5 +215,5 @@ async def _remove(request: Request, state: ServerState) -> Response:
         if source.url is not None:
             data = await anyio.to_thread.run_sync(fetch_url, source.url, state.fetch_policy)
         image = ImageInput(data=data, filename=source.filename)
-        result = await ticket.run(backend.remove, image, options)
+        result = await ticket.run(run_removal, image, options, backend)
     return Response(content=result.data, media_type=result.content_type, headers=result.headers)

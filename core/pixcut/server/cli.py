@@ -1,9 +1,11 @@
-"""``pixcut serve``: run the Pixian-compatible HTTP server on the offline engine.
+"""``pixcut serve``: the subcommand's parser and runner, owned by the server package.
 
-FastAPI and uvicorn are imported inside ``run`` so ``pixcut --help`` (and every
-other subcommand) works without the ``server`` extra. Credentials come from the
-flags or from PIXCUT_SERVE_API_ID / PIXCUT_SERVE_API_SECRET (preferred: flags are
-visible to other users in the process list); they are never printed or logged.
+``pixcut.cli.main`` registers it like any other subcommand and ``python -m pixcut.server``
+uses the same parser, so ``server/`` never imports from ``cli/``. FastAPI and uvicorn are
+imported inside ``run`` so ``pixcut --help`` (and every other subcommand) works without the
+``server`` extra. Credentials come from the flags or from PIXCUT_SERVE_API_ID /
+PIXCUT_SERVE_API_SECRET (preferred: flags are visible to other users in the process list);
+they are never printed or logged.
 """
 
 from __future__ import annotations
