@@ -1,16 +1,15 @@
-"""API credentials: the built-in provider (environment, then the user's config file).
+"""API credentials: the type, and the lookup that asks the ``pixcut_credentials`` providers.
 
-Registered as a default plug-in for the ``pixcut_credentials`` hook, so a
-keyring or secrets-manager plug-in can answer first.
+The providers themselves are plug-ins: the built-in one (environment, then the user's
+config file) lives in ``pixcut.default_plugins.credentials``, so this module depends on
+the plug-in manager and nothing depends back on it at import time.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from pixcut.config import load_config
-from pixcut.hookspecs import hookimpl
+from pixcut.plugins import load_plugins
 
 ENV_ID = "PIXIAN_API_ID"
 ENV_SECRET = "PIXIAN_API_SECRET"
@@ -18,29 +17,18 @@ ENV_SECRET = "PIXIAN_API_SECRET"
 
 @dataclass(frozen=True)
 class Credentials:
+    """An API id and secret; the secret never appears in ``repr``/``str`` (tracebacks, debuggers, logs)."""
+
     api_id: str
     api_secret: str
 
-    def __repr__(self) -> str:  # never show the secret, even in a traceback or a debugger
+    def __repr__(self) -> str:
         return f"Credentials(api_id={self.api_id!r}, api_secret='***')"
 
     __str__ = __repr__
 
 
-@hookimpl(trylast=True)
-def pixcut_credentials(endpoint: str) -> Credentials | None:
-    api_id, secret = os.environ.get(ENV_ID), os.environ.get(ENV_SECRET)
-    if api_id and secret:
-        return Credentials(api_id, secret)
-    config = load_config()
-    api_id, secret = config.get("api_id"), config.get("api_secret")
-    if api_id and secret:
-        return Credentials(str(api_id), str(secret))
-    return None
-
-
 def find_credentials(endpoint: str) -> Credentials | None:
-    """Ask every credentials provider (plug-ins first) for ``endpoint``."""
-    from pixcut.plugins import load_plugins
-
-    return load_plugins().hook.pixcut_credentials(endpoint=endpoint)
+    """Ask the credentials providers for ``endpoint``: installed plug-ins first, the built-in last."""
+    found: Credentials | None = load_plugins().hook.pixcut_credentials(endpoint=endpoint)
+    return found

@@ -1,27 +1,32 @@
 """The plug-in manager: built-in plug-ins plus those installed under the ``pixcut`` entry points.
 
-Modelled on simonw/llm and datasette: one module-level PluginManager, the
-built-in backends registered as default plug-ins exactly like third-party ones,
-and setuptools entry points loaded once at import. Set ``PIXCUT_LOAD_PLUGINS=``
-(empty) to skip third-party plug-ins, e.g. when debugging.
+Modelled on simonw/llm and datasette: one module-level PluginManager, pixcut's own
+plug-ins (``DEFAULT_PLUGINS``) registered exactly like third-party ones, and every hook
+called through ``pm.hook`` so pluggy's ordering, wrappers and tracing apply. Plug-ins are
+loaded lazily, on the first ``load_plugins()`` call (the first removal, backend lookup,
+credentials lookup or ``pixcut plugins``), not when ``pixcut`` is imported. Set
+``PIXCUT_LOAD_PLUGINS=`` (empty) to skip installed third-party plug-ins, e.g. when debugging.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from pixcut import hookspecs
 
+if TYPE_CHECKING:
+    from pixcut.hookspecs import BackendFactory
+
+ENTRY_POINT_GROUP = "pixcut"
 DEFAULT_PLUGINS = (
+    "pixcut.default_plugins.credentials",
     "pixcut.backends.pixian",
     "pixcut.backends.local",
-    "pixcut.credentials",
 )
 
 pm = pluggy.PluginManager("pixcut")
@@ -41,26 +46,25 @@ def load_plugins() -> pluggy.PluginManager:
         if not pm.is_registered(module):
             pm.register(module, name)
     if os.environ.get("PIXCUT_LOAD_PLUGINS", "1") != "":
-        pm.load_setuptools_entrypoints("pixcut")
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm
 
 
 @dataclass(frozen=True)
 class BackendInfo:
     name: str
-    factory: Callable[..., Any]
+    factory: BackendFactory
     description: str
 
 
 def get_backends() -> dict[str, BackendInfo]:
-    """All registered backends by name (later registrations override earlier ones)."""
+    """All registered backends by name; an installed plug-in's registration beats a built-in's."""
     load_plugins()
     found: dict[str, BackendInfo] = {}
 
-    def register(name: str, factory: Callable[..., Any], description: str = "") -> None:
-        found[name] = BackendInfo(name, factory, description)
+    def register(name: str, factory: BackendFactory, description: str = "") -> None:
+        # pluggy calls the newest plug-in first and the built-ins (trylast) last: first one wins.
+        found.setdefault(name, BackendInfo(name, factory, description))
 
-    # get_hookimpls() lists plug-ins in registration order: defaults first, so third parties win.
-    for impl in pm.hook.pixcut_register_backends.get_hookimpls():
-        impl.function(register=register)
+    pm.hook.pixcut_register_backends(register=register)
     return found

@@ -24,8 +24,56 @@ def test_every_hook_is_documented():
 def test_builtin_backends_are_default_plugins():
     load_plugins()
     names = {name for name, _ in pm.list_name_plugin()}
-    assert {"pixcut.backends.local", "pixcut.backends.pixian", "pixcut.credentials"} <= names
+    assert {"pixcut.backends.local", "pixcut.backends.pixian", "pixcut.default_plugins.credentials"} <= names
     assert {"local", "pixian"} <= set(get_backends())
+
+
+def test_credentials_module_is_not_a_plugin():
+    """The type and the lookup only: the built-in provider is a default plug-in of its own."""
+    import pixcut.credentials
+
+    load_plugins()
+    assert not pm.is_registered(pixcut.credentials)
+    assert not hasattr(pixcut.credentials, "pixcut_credentials")
+
+
+def test_hooks_are_called_through_pluggy():
+    """A hook wrapper sees the backend registration: get_backends() calls pm.hook, not the functions."""
+    calls = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def pixcut_register_backends(self, register):
+            calls.append("before")
+            result = yield
+            calls.append("after")
+            return result
+
+    load_plugins()
+    wrapper = Wrapper()
+    pm.register(wrapper, name="test-wrapper")
+    try:
+        assert {"local", "pixian"} <= set(get_backends())
+    finally:
+        pm.unregister(wrapper)
+    assert calls == ["before", "after"]
+
+
+def test_an_installed_plugin_overrides_a_builtin_backend():
+    class Override:
+        @hookimpl
+        def pixcut_register_backends(self, register):
+            register("local", EchoBackend, "replacement")
+
+    load_plugins()
+    override = Override()
+    pm.register(override, name="test-override")
+    try:
+        assert get_backends()["local"].description == "replacement"
+        assert create_backend("local").name == "echo"
+    finally:
+        pm.unregister(override)
+    assert get_backends()["local"].factory.__name__ == "LocalBackend"
 
 
 class EchoBackend:

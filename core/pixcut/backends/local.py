@@ -12,7 +12,7 @@ from __future__ import annotations
 from pixcut.backends import BackendSettings, ImageInput
 from pixcut.errors import ModelError, OptionsError
 from pixcut.finishing import build_result, make_cutout
-from pixcut.hookspecs import hookimpl
+from pixcut.hookspecs import RegisterBackend, hookimpl
 from pixcut.imageio import downscale_to, load_input
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult
@@ -80,6 +80,6 @@ class LocalBackend:
         )
 
 
-@hookimpl
-def pixcut_register_backends(register) -> None:  # type: ignore[no-untyped-def]
+@hookimpl(trylast=True)  # a built-in: an installed plug-in registering the same name wins
+def pixcut_register_backends(register: RegisterBackend) -> None:
     register("local", LocalBackend, "offline engine (ONNX, U^2-Net small by default; no account, no network)")

@@ -27,7 +27,7 @@ from pixcut.errors import (
     RateLimitedError,
     ServerError,
 )
-from pixcut.hookspecs import hookimpl
+from pixcut.hookspecs import RegisterBackend, hookimpl
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult, ResultInfo
 
@@ -167,6 +167,6 @@ class PixianBackend:
             raise error
 
 
-@hookimpl
-def pixcut_register_backends(register) -> None:  # type: ignore[no-untyped-def]
+@hookimpl(trylast=True)  # a built-in: an installed plug-in registering the same name wins
+def pixcut_register_backends(register: RegisterBackend) -> None:
     register("pixian", PixianBackend, "Pixian.AI remove-background API v2 (cloud; needs credentials)")
