@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from pixcut import __version__
 from pixcut.api import remove_background
 from pixcut.backends import BackendSettings, create_backend
 from pixcut.batch import MAX_JOBS, BatchItem, plan_outputs, run_batch
@@ -13,6 +14,7 @@ from pixcut.cli.reporting import HumanReporter, JsonReporter
 from pixcut.config import load_config
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
+from pixcut.hosts.hostkit import PROTOCOL
 from pixcut.options import OUTPUT_FORMATS, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
 
@@ -147,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=jobs,
         ramp_interval=args.ramp_interval if backend.name != "local" else 0.0,
         skip_existing=args.skip_existing,
-        start_fields={"backend": backend.name},
+        start_fields={"backend": backend.name, "protocol": PROTOCOL, "version": __version__},
     )
     if summary.interrupted:
         return 130
