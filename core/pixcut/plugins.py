@@ -51,6 +51,43 @@ def load_plugins() -> pluggy.PluginManager:
 
 
 @dataclass(frozen=True)
+class PluginInfo:
+    """One registered plug-in as ``pixcut plugins`` shows it."""
+
+    name: str
+    hooks: tuple[str, ...]
+    default: bool  # one of pixcut's own (DEFAULT_PLUGINS)
+    package: str | None = None  # the distribution that declared the entry point, if any
+    version: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "hooks": list(self.hooks),
+            "default": self.default,
+            "package": self.package,
+            "version": self.version,
+        }
+
+
+def get_plugins(include_defaults: bool = False) -> list[PluginInfo]:
+    """The registered plug-ins and the hooks each implements, sorted by name (llm's ``get_plugins``)."""
+    load_plugins()
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    found = []
+    for name, plugin in pm.list_name_plugin():
+        default = name in DEFAULT_PLUGINS
+        if plugin is None or (default and not include_defaults):
+            continue  # None: a blocked plug-in
+        hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()))
+        dist = dists.get(id(plugin))
+        package = str(dist.project_name) if dist is not None else None
+        version = str(dist.version) if dist is not None else None
+        found.append(PluginInfo(name, hooks, default, package, version))
+    return sorted(found, key=lambda info: info.name)
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     name: str
     factory: BackendFactory

@@ -10,12 +10,13 @@ import importlib
 import sys
 
 from pixcut import __version__
-from pixcut.errors import PixcutError
+from pixcut.errors import OptionsError, PixcutError
 
 SUBCOMMANDS = (
     "pixcut.cli.remove",
     "pixcut.server.cli",
     "pixcut.cli.config_cmd",
+    "pixcut.cli.hosts_cmd",
     "pixcut.cli.plugins_cmd",
     "pixcut.cli.doctor",
 )
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except PixcutError as exc:
         print(f"pixcut: error: {exc.message}", file=sys.stderr)
-        return 2 if exc.status in (None, 400) and type(exc).__name__ == "OptionsError" else 1
+        return 2 if isinstance(exc, OptionsError) else 1
 
 
 if __name__ == "__main__":
