@@ -21,7 +21,8 @@ from _images import photo_like, soft_matte
 from PIL import Image
 
 from pixcut.delta_png import decode_delta, encode_delta
-from pixcut.finishing import PNG_COMPRESS_LEVEL, make_cutout
+from pixcut.encoding import PNG_COMPRESS_LEVEL
+from pixcut.finishing import make_cutout
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:

@@ -60,6 +60,7 @@ def plan_outputs(
     out_dir: str | None,
     extension: str,
     recursive: bool = False,
+    suffix: str = "-cutout",
 ) -> list[BatchItem]:
     """Decide every output path up front, so collisions and input overwrites fail before any work."""
     expanded = expand_inputs(inputs, recursive)
@@ -74,7 +75,7 @@ def plan_outputs(
         else:
             folder = Path(out_dir) if out_dir else path.parent
             relative = path.parent.relative_to(root) if root is not None else Path()
-            stem = path.stem if out_dir else f"{path.stem}-cutout"
+            stem = path.stem if out_dir else f"{path.stem}{suffix}"
             target = folder / relative / f"{stem}{extension}"
         items.append(BatchItem(path, target))
     input_set = {_key(p) for p, _ in expanded}

@@ -4,7 +4,8 @@ Given a full-size cutout (the input's pixels with the predicted alpha), produce
 exactly what the API returns for a set of options: crop to the foreground,
 margin (CSS semantics; inset when a target size is given), target size with
 fit-inside scaling, horizontal centring and vertical alignment, background
-colour, and the output encoding. The offline backend, ``pixcut serve`` and the
+colour, the mask (``output="mask"``), and hands the image to the output
+encoding (``encoding.py``). The offline backend, ``pixcut serve`` and the
 cloud client's Delta PNG path all call this module, so "delta transfer + local
 finishing" gives the same pixels as asking the server for the finished result.
 
@@ -14,23 +15,23 @@ Choices where the API's text is silent (ours):
   given, since the margin is then an inset of it);
 - cropping an image with no foreground keeps the whole image;
 - a JPEG without ``background.color`` is composited over white;
-- target-size scaling uses Lanczos, both down and up.
+- target-size scaling uses Lanczos, both down and up;
+- a mask is the alpha channel of the finished cutout (same size, crop, margin and
+  target size); the background colour does not apply to it.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
+from pixcut.encoding import NO_METADATA, OutputMetadata, encode, flatten
 from pixcut.geometry import Box, foreground_box
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult, ResultInfo
-
-PNG_COMPRESS_LEVEL = 6
 
 
 @dataclass
@@ -111,7 +112,7 @@ def finish(cutout: Image.Image, options: RemovalOptions) -> Finished:
             height=max(1, round(fg.height * scale)),
         )
 
-    if options.background_color:
+    if options.background_color and options.output == "cutout":
         canvas = flatten(canvas, options.background_color)
     return Finished(canvas, result_fg)
 
@@ -135,29 +136,6 @@ def _place_in_target(content: Image.Image, options: RemovalOptions) -> tuple[Ima
     return canvas, scale, x, y
 
 
-def flatten(image: Image.Image, color: str) -> Image.Image:
-    """Composite over an opaque colour ('#RRGGBB'); the result is RGB."""
-    background = Image.new("RGB", image.size, color)
-    if image.mode == "RGBA":
-        background.paste(image, mask=image.getchannel("A"))
-    else:
-        background.paste(image)
-    return background
-
-
-def encode(image: Image.Image, fmt: str, jpeg_quality: int = 75) -> bytes:
-    """Encode a finished image as 'png' or 'jpeg' (JPEG flattens transparency over white)."""
-    buffer = io.BytesIO()
-    if fmt == "jpeg":
-        rgb = flatten(image, "#FFFFFF") if image.mode == "RGBA" else image.convert("RGB")
-        rgb.save(buffer, "JPEG", quality=jpeg_quality)
-    elif fmt in ("png", "delta_png"):
-        image.save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-    else:
-        raise ValueError(f"unknown output format {fmt!r}")
-    return buffer.getvalue()
-
-
 def build_result(
     cutout: Image.Image,
     options: RemovalOptions,
@@ -168,13 +146,15 @@ def build_result(
     credits_calculated: float | None = None,
     decorate: Callable[[Image.Image], Image.Image] | None = None,
     backend: str | None = None,
+    metadata: OutputMetadata = NO_METADATA,
 ) -> RemovalResult:
     """Turn a full-size cutout into the API's result: image bytes plus every result header.
 
     ``input_size`` is the upright input's size before ``max_pixels``; when the cutout
     is smaller (downscaled), the input foreground is reported in input coordinates.
     ``decorate`` (the test watermark) is applied to the finished image, or to the
-    cutout for Delta PNG, which is never finished.
+    cutout for Delta PNG, which is never finished. ``metadata`` is what the reader kept
+    of the input (ICC profile; EXIF/XMP are dropped here unless ``options.keep_metadata``).
     """
     fg = foreground_box(cutout)
     input_fg = _scale_box(fg, input_size[0] / cutout.width, input_size[1] / cutout.height) if fg else None
@@ -187,8 +167,11 @@ def build_result(
     else:
         finished = finish(cutout, options)
         image = decorate(finished.image) if decorate else finished.image
+        if options.output == "mask":
+            image = mask_of(image)
         fmt = options.resolved_format
-        data = encode(image, fmt, options.jpeg_quality)
+        kept = kept_metadata(metadata, options)
+        data = encode(image, fmt, options.jpeg_quality, webp_quality=options.webp_quality, metadata=kept)
         result_fg, size = finished.foreground, image.size
     info = ResultInfo(
         credits_charged=credits_charged,
@@ -202,6 +185,20 @@ def build_result(
     return RemovalResult(data=data, format=fmt, info=info, backend=backend, _image=image)
 
 
+def mask_of(image: Image.Image) -> Image.Image:
+    """The 8-bit ("L") alpha matte of a finished image; an opaque image's matte is all 255."""
+    if image.mode in ("RGBA", "LA"):
+        return image.getchannel("A")
+    return Image.new("L", image.size, 255)
+
+
+def kept_metadata(metadata: OutputMetadata, options: RemovalOptions) -> OutputMetadata:
+    """What the output carries: the ICC profile always, EXIF/XMP only with ``keep_metadata``."""
+    if options.keep_metadata or (metadata.exif is None and metadata.xmp is None):
+        return metadata
+    return OutputMetadata(icc_profile=metadata.icc_profile)
+
+
 def _scale_box(box: Box, sx: float, sy: float) -> Box:
     """Map a box from a downscaled image back to input coordinates, covering every touched pixel."""
     if sx == 1 and sy == 1:
@@ -209,3 +206,21 @@ def _scale_box(box: Box, sx: float, sy: float) -> Box:
     top, left = math.floor(box.top * sy), math.floor(box.left * sx)
     bottom, right = math.ceil(box.bottom * sy), math.ceil(box.right * sx)
     return Box(top, left, max(1, right - left), max(1, bottom - top))
+
+
+def refinish(result: RemovalResult, options: RemovalOptions, metadata: OutputMetadata = NO_METADATA) -> RemovalResult:
+    """Turn a service's finished PNG (asked for with ``options.wire_options``) into what ``options`` want.
+
+    The wire knows no masks, WebP or kept metadata; the service already applied crop,
+    margin and target size, so only the matte is taken and the bytes re-encoded: the
+    result headers (sizes, foreground boxes) stay true.
+    """
+    if not options.needs_local_output:
+        return result
+    image = result.image
+    if options.output == "mask":
+        image = mask_of(image)
+    fmt = options.resolved_format
+    kept = kept_metadata(metadata, options)
+    data = encode(image, fmt, options.jpeg_quality, webp_quality=options.webp_quality, metadata=kept)
+    return RemovalResult(data=data, format=fmt, info=result.info, backend=result.backend, _image=image)

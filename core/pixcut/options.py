@@ -15,16 +15,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-from pixcut.errors import OptionsError
+from pixcut.errors import OptionsError, ResultTooLargeError
 
 VerticalAlignment = Literal["top", "middle", "bottom"]
-OutputFormat = Literal["auto", "png", "jpeg", "delta_png"]
+OutputFormat = Literal["auto", "png", "jpeg", "delta_png", "webp"]
+OutputType = Literal["cutout", "mask"]
 
 VERTICAL_ALIGNMENTS: tuple[str, ...] = ("top", "middle", "bottom")
-OUTPUT_FORMATS: tuple[str, ...] = ("auto", "png", "jpeg", "delta_png")
+# What the API's output.format accepts (the wire); WebP is pixcut's own, encoded locally.
+WIRE_OUTPUT_FORMATS: tuple[str, ...] = ("auto", "png", "jpeg", "delta_png")
+OUTPUT_FORMATS: tuple[str, ...] = (*WIRE_OUTPUT_FORMATS, "webp")
+OUTPUT_TYPES: tuple[str, ...] = ("cutout", "mask")
+MASK_FORMATS: tuple[str, ...] = ("auto", "png", "webp")
 MIN_MAX_PIXELS = 100
 MAX_MAX_PIXELS = 25_000_000
 MAX_TARGET_SIDE = 25_000
+# The largest result (width x height after margin or target size): the same ceiling as max_pixels,
+# so a result is never larger than the largest image the API works on. Checked before any canvas
+# is allocated (a 25 MP RGBA canvas is 100 MB; a 100000% margin asked for tens of gigabytes).
+MAX_RESULT_PIXELS = 25_000_000
+# Bounds on one margin value, refused at parse time (a margin this large cannot fit the result anyway).
+MAX_MARGIN_PX = MAX_TARGET_SIDE
+MAX_MARGIN_PERCENT = 1_000.0
 
 # Form field name -> attribute name. The API's names are dotted snake_case.
 FORM_FIELDS: dict[str, str] = {
@@ -85,7 +97,11 @@ class Margin:
                     f"result.margin: {part!r} is not a length; use a number followed by 'px' or '%' "
                     f"(e.g. '10px 20% 5px 15%')"
                 )
-            lengths.append(Length(float(match.group(1)), match.group(2)))  # type: ignore[arg-type]
+            value, unit = float(match.group(1)), match.group(2)
+            limit = MAX_MARGIN_PX if unit == "px" else MAX_MARGIN_PERCENT
+            if not value <= limit:
+                raise OptionsError(f"result.margin: {part!r} is too large; at most {limit:g}{unit} per side")
+            lengths.append(Length(value, unit))  # type: ignore[arg-type]
         if len(lengths) == 1:
             top = right = bottom = left = lengths[0]
         elif len(lengths) == 2:
@@ -164,7 +180,20 @@ def _parse_target_size(value: Any) -> tuple[int, int] | None:
         raise OptionsError(f"result.target_size: expected 'width height' in pixels (e.g. '1920 1080'), got {value!r}")
     width = _parse_int("result.target_size width", parts[0], 1, MAX_TARGET_SIDE)
     height = _parse_int("result.target_size height", parts[1], 1, MAX_TARGET_SIDE)
+    check_result_size(width, height, "result.target_size")
     return width, height
+
+
+def check_result_size(width: int, height: int, cause: str = "result.margin") -> None:
+    """The result-size rule: ``width x height`` at most ``MAX_RESULT_PIXELS``, else ``ResultTooLargeError``.
+
+    Called at parse time for a target size and by the finishing before it allocates a canvas.
+    """
+    if width * height > MAX_RESULT_PIXELS:
+        raise ResultTooLargeError(
+            f"{cause}: the result would be {width}x{height} = {width * height:,} pixels; "
+            f"the largest result is {MAX_RESULT_PIXELS:,} pixels"
+        )
 
 
 def _parse_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -191,6 +220,10 @@ class RemovalOptions:
     vertical_alignment: VerticalAlignment = "middle"
     output_format: OutputFormat = "auto"
     jpeg_quality: int = 75
+    # pixcut's own options, never sent as form fields: the cloud client derives them locally.
+    output: OutputType = "cutout"  # "mask": the 8-bit alpha matte of the result instead of the cutout
+    webp_quality: int | None = None  # None: lossless WebP; 1..100: lossy
+    keep_metadata: bool = False  # carry the input's EXIF/XMP into the output (the ICC profile always is)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -212,6 +245,15 @@ class RemovalOptions:
         )
         set_(self, "output_format", _parse_choice("output.format", self.output_format, OUTPUT_FORMATS))
         set_(self, "jpeg_quality", _parse_int("output.jpeg_quality", self.jpeg_quality, 1, 100))
+        set_(self, "output", _parse_choice("output", self.output, OUTPUT_TYPES))
+        if self.webp_quality is not None:
+            set_(self, "webp_quality", _parse_int("webp_quality", self.webp_quality, 1, 100))
+        set_(self, "keep_metadata", parse_bool("keep_metadata", self.keep_metadata))
+        if self.output == "mask" and self.output_format not in MASK_FORMATS:
+            raise OptionsError(
+                f"output=mask: a mask is written as PNG or WebP (format auto, png or webp), "
+                f"not {self.output_format}"
+            )
 
     # -- conversions -------------------------------------------------------------------------
 
@@ -240,6 +282,8 @@ class RemovalOptions:
                     f"and one of {', '.join(INPUT_FIELDS)}"
                 )
             kwargs[attr] = value
+        if "output_format" in kwargs:
+            _parse_choice("output.format", kwargs["output_format"], WIRE_OUTPUT_FORMATS)
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> RemovalOptions:
@@ -247,10 +291,33 @@ class RemovalOptions:
 
     @property
     def resolved_format(self) -> str:
-        """``auto`` resolved as the API does: JPEG when a background colour makes the result opaque."""
+        """``auto`` resolved as the API does: JPEG when a background colour makes the result opaque.
+
+        A mask ignores the background colour (it is the matte itself), so its ``auto`` is PNG.
+        """
         if self.output_format == "auto":
-            return "jpeg" if self.background_color else "png"
+            return "jpeg" if self.background_color and self.output == "cutout" else "png"
         return self.output_format
+
+    @property
+    def wire_options(self) -> RemovalOptions:
+        """What to ask a Pixian-compatible service for so these options can be finished locally.
+
+        The wire knows neither masks nor WebP: ask for a PNG cutout (without background colour
+        for a mask, since the matte is its alpha) and derive the rest here.
+        """
+        if not self.needs_local_output:
+            return self
+        if self.output == "mask":
+            return replace(self, output="cutout", output_format="png", background_color=None, keep_metadata=False)
+        return replace(self, output_format="png", webp_quality=None, keep_metadata=False)
+
+    @property
+    def needs_local_output(self) -> bool:
+        """True when a wire result must be re-encoded locally (mask, WebP, kept metadata)."""
+        if self.output_format == "delta_png":
+            return False  # a Delta PNG is raw material, never finished or tagged
+        return self.output == "mask" or self.output_format == "webp" or self.keep_metadata
 
     @property
     def needs_finishing(self) -> bool:

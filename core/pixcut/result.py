@@ -36,8 +36,8 @@ RESULT_HEADERS = (
     H_RESULT_FOREGROUND,
 )
 
-CONTENT_TYPES = {"png": "image/png", "delta_png": "image/png", "jpeg": "image/jpeg"}
-EXTENSIONS = {"png": ".png", "delta_png": ".png", "jpeg": ".jpg"}
+CONTENT_TYPES = {"png": "image/png", "delta_png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+EXTENSIONS = {"png": ".png", "delta_png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
 
 @dataclass
@@ -109,7 +109,10 @@ class ResultInfo:
 
 @dataclass
 class RemovalResult:
-    """A finished result. ``format`` is 'png', 'jpeg' or 'delta_png' (the bytes' meaning)."""
+    """A finished result. ``format`` is 'png', 'jpeg', 'webp' or 'delta_png' (the bytes' meaning).
+
+    A mask (``output="mask"``) is a PNG or WebP whose image is the 8-bit alpha matte.
+    """
 
     data: bytes
     format: str
@@ -119,7 +122,7 @@ class RemovalResult:
 
     @property
     def image(self) -> Image.Image:
-        """The decoded image (RGBA for PNG, RGB for JPEG), decoded once on first use."""
+        """The decoded image (RGBA for PNG/WebP, RGB for JPEG, L for a mask), decoded once on first use."""
         if self._image is None:
             image = Image.open(io.BytesIO(self.data))
             image.load()

@@ -65,7 +65,7 @@ def test_margin_css_shorthand(text, expected):
         ({"target_size": "1920"}, "result.target_size"),
         ({"target_size": "0 10"}, "result.target_size"),
         ({"vertical_alignment": "center"}, "result.vertical_alignment"),
-        ({"output_format": "webp"}, "output.format"),
+        ({"output_format": "gif"}, "output.format"),
         ({"jpeg_quality": 0}, "output.jpeg_quality"),
         ({"jpeg_quality": 101}, "output.jpeg_quality"),
         ({"test": "yes"}, "test"),

@@ -27,6 +27,7 @@ from pixcut.errors import (
     RateLimitedError,
     ServerError,
 )
+from pixcut.finishing import refinish
 from pixcut.hookspecs import RegisterBackend, hookimpl
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult, ResultInfo
@@ -109,7 +110,7 @@ class PixianBackend:
                 "'pixcut config set-credentials' (the offline backend needs none)",
                 status=401,
             )
-        fields = options.to_form()
+        fields = options.wire_options.to_form()
         files = None
         if source.url:
             fields["image.url"] = source.url
@@ -123,9 +124,10 @@ class PixianBackend:
             fmt = "delta_png"
         else:
             fmt = "jpeg" if "jpeg" in content_type else "png"
-        return RemovalResult(
+        result = RemovalResult(
             data=response.content, format=fmt, info=ResultInfo.from_headers(response.headers), backend=self.name
         )
+        return refinish(result, options) if options.needs_local_output else result
 
     def _post(self, fields: dict[str, str], files: dict | None, auth: tuple[str, str]) -> requests.Response:
         settings = self.settings

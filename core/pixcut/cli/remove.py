@@ -15,7 +15,7 @@ from pixcut.config import load_config
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
 from pixcut.hosts.hostkit import PROTOCOL
-from pixcut.options import OUTPUT_FORMATS, VERTICAL_ALIGNMENTS, RemovalOptions
+from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
 
 
@@ -41,6 +41,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     api.add_argument("--vertical-alignment", choices=VERTICAL_ALIGNMENTS, help="with --target-size (default middle)")
     api.add_argument("--format", choices=OUTPUT_FORMATS, dest="output_format", help="output format (default auto)")
     api.add_argument("--jpeg-quality", type=int, metavar="Q", help="JPEG quality 1..100 (default 75)")
+
+    outp = p.add_argument_group("output (pixcut's own; the cloud's result is converted locally)")
+    outp.add_argument(
+        "--output-type",
+        choices=OUTPUT_TYPES,
+        dest="output_type",
+        help="cutout (default) or mask: the 8-bit greyscale alpha matte, same size/crop/margin as the cutout "
+        "(PNG or WebP; --background-color does not apply to a mask)",
+    )
+    outp.add_argument(
+        "--webp-quality", type=int, metavar="Q", help="with --format webp: lossy quality 1..100 (default lossless)"
+    )
+    outp.add_argument(
+        "--keep-metadata",
+        action="store_true",
+        help="keep the input's EXIF/XMP (orientation reset to 1); the ICC profile is always kept",
+    )
 
     be = p.add_argument_group("backend")
     be.add_argument("--backend", help="'local' (offline engine, default) or 'pixian' (cloud / --endpoint)")
@@ -82,12 +99,16 @@ def options_from_args(args: argparse.Namespace) -> RemovalOptions:
         "vertical_alignment",
         "output_format",
         "jpeg_quality",
+        "webp_quality",
     ):
         value = getattr(args, name)
         if value is not None:
             values[name] = value
     values["test"] = args.test
     values["crop_to_foreground"] = args.crop_to_foreground
+    values["keep_metadata"] = args.keep_metadata
+    if args.output_type is not None:
+        values["output"] = args.output_type
     return RemovalOptions(**values)
 
 
@@ -124,7 +145,12 @@ def run(args: argparse.Namespace) -> int:
         backend = create_backend(backend_name, settings)
         extension = EXTENSIONS[options.resolved_format]
         items = plan_outputs(
-            args.inputs, output=args.output, out_dir=args.out_dir, extension=extension, recursive=args.recursive
+            args.inputs,
+            output=args.output,
+            out_dir=args.out_dir,
+            extension=extension,
+            recursive=args.recursive,
+            suffix=f"-{options.output}",
         )
     except PixcutError as exc:
         report({"event": "error", "input": None, "error": exc.to_json()})

@@ -1,0 +1,100 @@
+"""The output layer: a finished image becomes PNG, JPEG or WebP bytes, here and nowhere else.
+
+``options -> backend -> finishing -> output``: finishing decides the pixels, this
+module decides the bytes. Keeping every encoder parameter in one place means the
+offline backend, ``pixcut serve`` and the cloud client's local finishing write
+identical files, and speed tuning (the PNG compression level) happens once.
+
+What travels from the input into the output (``OutputMetadata``): the ICC profile
+always (a Display P3 or Adobe RGB photo must not be reinterpreted as sRGB), EXIF
+and XMP only when the caller asked to keep them, with the orientation already reset
+to 1 by the reader because the pixels were made upright. A mask is a matte, not a
+colour image: it carries none of these.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, PngImagePlugin
+
+# -- PNG: the parameters speed tuning adjusts (zlib level; 6 is Pillow's and libpng's default) ----------
+PNG_COMPRESS_LEVEL = 6
+
+JPEG_DEFAULT_QUALITY = 75
+WEBP_METHOD = 4  # libwebp effort 0..6: 4 is its default speed/size balance
+WEBP_LOSSLESS_EFFORT = 80  # lossless "quality" is effort, not fidelity: 80 is Pillow's default
+XMP_PNG_KEY = "XML:com.adobe.xmp"  # the iTXt keyword Adobe's XMP spec gives for PNG
+
+ENCODED_FORMATS: tuple[str, ...] = ("png", "jpeg", "webp")
+
+
+@dataclass(frozen=True)
+class OutputMetadata:
+    """Input metadata to embed in the output. ``exif`` must already say orientation 1."""
+
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    xmp: bytes | None = None
+
+
+NO_METADATA = OutputMetadata()
+
+
+def flatten(image: Image.Image, color: str) -> Image.Image:
+    """Composite over an opaque colour ('#RRGGBB'); the result is RGB."""
+    background = Image.new("RGB", image.size, color)
+    if image.mode == "RGBA":
+        background.paste(image, mask=image.getchannel("A"))
+    else:
+        background.paste(image)
+    return background
+
+
+def encode(
+    image: Image.Image,
+    fmt: str,
+    jpeg_quality: int = JPEG_DEFAULT_QUALITY,
+    *,
+    webp_quality: int | None = None,
+    metadata: OutputMetadata = NO_METADATA,
+) -> bytes:
+    """Encode a finished image as 'png', 'jpeg' or 'webp'.
+
+    JPEG flattens transparency over white (it has no alpha). WebP is lossless with
+    alpha unless ``webp_quality`` (1..100) asks for lossy. A grey ("L") image, a
+    mask, is written as 8-bit greyscale PNG/JPEG (WebP has no grey mode: libwebp
+    stores it as RGB with equal channels).
+    """
+    buffer = io.BytesIO()
+    extra: dict[str, object] = {}
+    if metadata.icc_profile and image.mode != "L":
+        extra["icc_profile"] = metadata.icc_profile
+    if metadata.exif:
+        extra["exif"] = metadata.exif
+    if fmt == "jpeg":
+        rgb = image if image.mode in ("RGB", "L") else _to_rgb_over_white(image)
+        if metadata.xmp:
+            extra["xmp"] = metadata.xmp
+        rgb.save(buffer, "JPEG", quality=jpeg_quality, **extra)
+    elif fmt in ("png", "delta_png"):
+        if metadata.xmp:
+            info = PngImagePlugin.PngInfo()
+            info.add_itxt(XMP_PNG_KEY, metadata.xmp.decode("utf-8", "replace"))
+            extra["pnginfo"] = info
+        image.save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL, **extra)
+    elif fmt == "webp":
+        if metadata.xmp:
+            extra["xmp"] = metadata.xmp
+        if webp_quality is None:
+            image.save(buffer, "WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_METHOD, **extra)
+        else:
+            image.save(buffer, "WEBP", quality=webp_quality, method=WEBP_METHOD, **extra)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+    return buffer.getvalue()
+
+
+def _to_rgb_over_white(image: Image.Image) -> Image.Image:
+    return flatten(image, "#FFFFFF") if image.mode == "RGBA" else image.convert("RGB")
