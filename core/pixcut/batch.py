@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pixcut.errors import AuthenticationError, ModelError, OptionsError, PixcutError
+from pixcut.result import RemovalResult
 
 IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".tif", ".tiff"})
 RAMP_INITIAL = 5
@@ -119,6 +120,41 @@ class BatchSummary:
             "not_attempted": self.not_attempted,
         }
 
+    def count(self, event: Event) -> None:
+        """Tally a 'result' or 'error' event (credits from the result)."""
+        if event.get("event") == "error":
+            self.failed += 1
+        else:
+            self.done += 1
+            self.credits_charged += float(event.get("credits_charged") or 0.0)
+
+
+def error_event(input: str | None, exc: BaseException) -> Event:
+    """The 'error' event for an item's exception: a PixcutError keeps its type, status and code."""
+    if isinstance(exc, PixcutError):
+        error = exc.to_json()
+    else:
+        error = {"type": type(exc).__name__, "status": None, "code": None, "message": str(exc)}
+    return {"event": "error", "input": input, "error": error}
+
+
+def result_event(input: str, output: str, result: RemovalResult) -> Event:
+    """The 'result' event: where it went, its format and the result headers (sizes, boxes, credits)."""
+    return {"event": "result", "input": input, "output": output, "format": result.format, **result.info.to_json()}
+
+
+def progress_event(summary: BatchSummary, total: int, input: str | None, stage: str) -> Event:
+    """The 'progress' event: counts so far (also what ``pixcut.ray`` sends from its manifest rows)."""
+    return {
+        "event": "progress",
+        "done": summary.done,
+        "failed": summary.failed,
+        "skipped": summary.skipped,
+        "total": total,
+        "input": input,
+        "stage": stage,
+    }
+
 
 def run_batch(
     items: list[BatchItem],
@@ -153,17 +189,7 @@ def run_batch(
             work.put(item)
 
     def progress(item: BatchItem | None, stage: str) -> None:
-        report(
-            {
-                "event": "progress",
-                "done": summary.done,
-                "failed": summary.failed,
-                "skipped": summary.skipped,
-                "total": total,
-                "input": str(item.input) if item else None,
-                "stage": stage,
-            }
-        )
+        report(progress_event(summary, total, str(item.input) if item else None, stage))
 
     # Wakes late-starting workers early when the queue is drained or the batch is stopped.
     wake = threading.Event()
@@ -188,22 +214,12 @@ def run_batch(
         fatal = None
         try:
             event = process(item)
-        except PixcutError as exc:
-            event = {"event": "error", "input": str(item.input), "error": exc.to_json()}
+        except Exception as exc:  # one bad item must not end the batch (except a BATCH_FATAL_ERRORS one)
+            event = error_event(str(item.input), exc)
             if isinstance(exc, BATCH_FATAL_ERRORS):
                 fatal = exc.message
-        except Exception as exc:  # one bad item must not end the batch
-            event = {
-                "event": "error",
-                "input": str(item.input),
-                "error": {"type": type(exc).__name__, "status": None, "code": None, "message": str(exc)},
-            }
         with lock:
-            if event.get("event") == "error":
-                summary.failed += 1
-            else:
-                summary.done += 1
-                summary.credits_charged += float(event.get("credits_charged") or 0.0)
+            summary.count(event)
             report(event)
             progress(item, "finished")
             if fatal is not None and summary.stopped_by is None:

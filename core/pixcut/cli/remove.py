@@ -9,7 +9,7 @@ from typing import Any
 from pixcut import __version__
 from pixcut.api import remove_background
 from pixcut.backends import BackendSettings, create_backend
-from pixcut.batch import MAX_JOBS, BatchItem, plan_outputs, run_batch
+from pixcut.batch import MAX_JOBS, BatchItem, plan_outputs, result_event, run_batch
 from pixcut.cli.reporting import HumanReporter, JsonReporter
 from pixcut.config import load_config
 from pixcut.credentials import Credentials
@@ -159,13 +159,7 @@ def run(args: argparse.Namespace) -> int:
     def process(item: BatchItem) -> dict[str, Any]:
         result = remove_background(str(item.input), options, backend, delta=args.delta)
         result.save(item.output)
-        return {
-            "event": "result",
-            "input": str(item.input.resolve()),
-            "output": str(item.output.resolve()),
-            "format": result.format,
-            **result.info.to_json(),
-        }
+        return result_event(str(item.input.resolve()), str(item.output.resolve()), result)
 
     jobs = args.jobs or (1 if backend.name == "local" else 5)
     summary = run_batch(
