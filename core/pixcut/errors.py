@@ -16,6 +16,11 @@ class PixcutError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
+        # Every message goes through the one masking helper: a URL in it (an --endpoint, a
+        # redirect target) may carry user:password, and these messages reach logs and users.
+        from pixcut.credentials import mask_secrets
+
+        message = mask_secrets(message)
         super().__init__(message)
         self.message = message
         if status is not None:
@@ -38,6 +43,15 @@ class OptionsError(PixcutError, ValueError):
 
     status = 400
     code = 1100
+
+
+class ResultTooLargeError(OptionsError):
+    """The result (after margin or target size) would exceed ``options.MAX_RESULT_PIXELS``.
+
+    Refused before any canvas is allocated, so one request cannot make a server allocate gigabytes.
+    """
+
+    code = 1103
 
 
 class MissingInputError(OptionsError):
@@ -124,7 +138,37 @@ class ServerError(APIError):
     retryable = True
 
 
+class InvalidResponseError(ServerError):
+    """The service answered 200, but the body is not a decodable PNG/JPEG of the announced size
+    (a captive portal, a proxy's error page, a truncated body). Retried like a 5xx."""
+
+    status = 200
+    code = None
+
+
+class OutputError(PixcutError):
+    """The output file cannot be written (a folder in the way, a file where a folder should be,
+    no permission, disk full). The message names the output, never a temporary file."""
+
+
 class NetworkError(PixcutError):
     """The service could not be reached or did not answer in time."""
 
     retryable = True
+
+
+def describe_exception(exc: BaseException) -> dict[str, object]:
+    """The error JSON for any exception, for the places that must report one without a traceback.
+
+    A pixcut error keeps its fields. Anything else keeps its type name and gets a message
+    that is never empty (``MemoryError()`` has none) and never shows a secret from a URL.
+    """
+    if isinstance(exc, PixcutError):
+        return exc.to_json()
+    from pixcut.credentials import mask_secrets
+
+    if isinstance(exc, MemoryError):
+        message = "not enough memory for this image (try a smaller --max-pixels or fewer --jobs)"
+    else:
+        message = mask_secrets(str(exc)) or type(exc).__name__
+    return {"type": type(exc).__name__, "status": None, "code": None, "message": message}
