@@ -58,3 +58,20 @@ def update_config(**changes: Any) -> Path:
         else:
             data[key] = value
     return save_config(data)
+
+
+def model_choice(model: str | None = None, family: str | None = None) -> tuple[str | None, str | None]:
+    """The offline model to use: the caller's choice, else the config default, else None (u2netp).
+
+    The one place the rule lives, so the CLI, ``pixcut serve``, the Python API (through the
+    local backend) and ``pixcut doctor`` all agree. ``family`` goes with the model it declares: a
+    configured ``model_family`` applies only to the configured model.
+    """
+    if model:
+        return model, family
+    config = load_config()
+    configured = config.get("model")
+    if not isinstance(configured, str) or not configured:
+        return None, family
+    configured_family = config.get("model_family")
+    return configured, family or (configured_family if isinstance(configured_family, str) else None)

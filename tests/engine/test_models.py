@@ -50,7 +50,7 @@ def test_corrupt_model_file_gives_model_error_with_fix(tmp_path: Path) -> None:
     bad = tmp_path / "garbage.onnx"
     bad.write_bytes(b"this is not an onnx protobuf \x00\x01\x02" * 100)
     with pytest.raises(ModelError) as err:
-        get_engine(str(bad))
+        get_engine(str(bad), family="u2net")
     assert "corrupt" in err.value.message and "reinstall" in err.value.message
 
 
@@ -58,7 +58,7 @@ def test_corrupt_file_with_sha256_is_refused_before_loading(tmp_path: Path) -> N
     bad = tmp_path / "net.onnx"
     bad.write_bytes(b"garbage")
     with pytest.raises(ModelError, match="sha256"):
-        resolve_model(str(bad), sha256="1" * 64)
+        resolve_model(str(bad), sha256="1" * 64, family="u2net")
 
 
 def test_missing_model_path_gives_model_error(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_unknown_and_uninstalled_names(monkeypatch: pytest.MonkeyPatch, tmp_path
         resolve_model("no-such-model")
     with pytest.raises(ModelError) as err:
         resolve_model("isnet-general-use")
-    assert str(tmp_path) in err.value.message and "isnet-general-use.onnx" in err.value.message
+    assert str(tmp_path) in err.value.message and "pixcut models pull isnet-general-use" in err.value.message
 
 
 def test_registry_knows_sizes_and_normalisation() -> None:
@@ -94,8 +94,10 @@ def test_explicit_path_uses_registry_spec_by_stem_and_graph_size(tmp_path: Path)
     assert eng.model_name == "u2net_human_seg" and eng.spec.input_size == (320, 320)
     other = tmp_path / "mynet.onnx"
     other.write_bytes(copy.read_bytes())
-    eng2 = get_engine(str(other))
+    # Declared as an ISNet: its preprocessing (mean 0.5, std 1), with the graph's fixed 320x320 input.
+    eng2 = get_engine(str(other), family="isnet")
     assert eng2.model_name == "mynet" and eng2.spec.input_size == (320, 320)
+    assert eng2.spec.mean == (0.5, 0.5, 0.5) and eng2.spec.std == (1.0, 1.0, 1.0)
 
 
 def test_session_is_reused() -> None:

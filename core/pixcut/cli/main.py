@@ -16,6 +16,7 @@ SUBCOMMANDS = (
     "pixcut.cli.remove",
     "pixcut.server.cli",
     "pixcut.cli.config_cmd",
+    "pixcut.cli.models_cmd",
     "pixcut.cli.hosts_cmd",
     "pixcut.cli.plugins_cmd",
     "pixcut.cli.doctor",

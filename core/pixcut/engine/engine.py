@@ -37,8 +37,9 @@ class Engine:
         options: EngineOptions | None = None,
         *,
         resolved: ResolvedModel | None = None,
+        family: str | None = None,
     ) -> None:
-        self.resolved = resolved or resolve_model(model)
+        self.resolved = resolved or resolve_model(model, family=family)
         self.session: ManagedSession = get_session(self.resolved.path, threads)
         spec = self.resolved.spec
         static = self.session.static_input_size()
@@ -97,7 +98,7 @@ class Engine:
 
 
 _cache_lock = threading.Lock()
-_engines: dict[tuple[str, int | None, EngineOptions], Engine] = {}
+_engines: dict[tuple[str, int | None, EngineOptions, str | None], Engine] = {}
 
 
 def get_engine(
@@ -105,20 +106,22 @@ def get_engine(
     threads: int | None = None,
     *,
     options: EngineOptions | None = None,
+    family: str | None = None,
 ) -> Engine:
-    """The process-wide engine for (model, threads, options); created on first use.
+    """The process-wide engine for (model, threads, options, family); created on first use.
 
     ``model`` is a registry name (default ``"u2netp"``), an ``.onnx`` path, or
-    ``"https://.../net.onnx#sha256=<hex>"``. Raises :class:`pixcut.errors.ModelError` with a
-    fix-it message when the model is missing or corrupt.
+    ``"https://.../net.onnx#sha256=<hex>"``; ``family`` declares an ``.onnx`` file's preprocessing
+    (``u2net``, ``isnet``, ``birefnet``: :data:`pixcut.engine.models.FAMILIES`). Raises
+    :class:`pixcut.errors.ModelError` with a fix-it message when the model is missing or corrupt.
     """
     name = os.fspath(model) if model is not None else DEFAULT_MODEL
     opts = options or EngineOptions()
-    key = (name, threads, opts)
+    key = (name, threads, opts, family)
     with _cache_lock:
         eng = _engines.get(key)
         if eng is None:
-            eng = Engine(name, threads, opts)
+            eng = Engine(name, threads, opts, family=family)
             _engines[key] = eng
         return eng
 
