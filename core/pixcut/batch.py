@@ -4,7 +4,10 @@ The provider asks batch clients to start with at most 5 threads and add one ever
 5 minutes. Here worker *k* simply waits ``(k - initial + 1) x interval`` before it
 takes its first job; each worker keeps its own 429 back-off (the cloud client's
 state is per thread). Outputs are written atomically, so an interrupted batch
-leaves only complete files and ``skip_existing`` resumes it.
+leaves only complete files and ``skip_existing`` resumes it; the temporaries a killed
+run leaves (``.NAME.pixcut-XXXX.part``) are removed when a rerun plans the same outputs.
+SIGTERM is handled like Ctrl-C: items in flight finish, the summary is reported, and
+the CLI exits 143.
 
 An error that every remaining input would hit as well (no or wrong credentials, a
 missing model) stops the batch after the items in flight: a thousand identical
@@ -15,17 +18,21 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pixcut.errors import AuthenticationError, ModelError, OptionsError, PixcutError
+from pixcut.atomic import remove_stale_temporaries
+from pixcut.errors import AuthenticationError, ModelError, OptionsError, PixcutError, describe_exception
+from pixcut.imageio import INPUT_SUFFIXES
 from pixcut.result import RemovalResult
 
-IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpg", ".jpeg", ".png", ".tif", ".tiff"})
+IMAGE_SUFFIXES = INPUT_SUFFIXES  # what imageio reads: the API's five types plus WebP, AVIF, HEIC/HEIF
 RAMP_INITIAL = 5
 RAMP_INTERVAL = 300.0
 MAX_JOBS = 100  # above this the provider asks to be contacted first
@@ -69,6 +76,8 @@ def plan_outputs(
         raise OptionsError("no input images found")
     if output and (len(expanded) > 1 or out_dir):
         raise OptionsError("-o/--output takes a single input; use --out-dir for several")
+    if output:
+        check_output_path(Path(output), extension)
     items: list[BatchItem] = []
     for path, root in expanded:
         if output:
@@ -91,6 +100,29 @@ def plan_outputs(
     return items
 
 
+# Output name endings and the format they promise (.jpeg is .jpg).
+_SAME_SUFFIX = {".jpeg": ".jpg", ".tif": ".tiff"}
+
+
+def check_output_path(output: Path, extension: str) -> None:
+    """``-o`` must name a file pixcut can write, whose ending does not promise another format.
+
+    ``--format jpeg -o x.png`` is refused (exit 2) rather than renamed: a silent rename would
+    leave the caller (a script, a host plug-in) looking for a file that is not there.
+    """
+    if output.is_dir():
+        raise OptionsError(f"-o {output}: is a folder; give a file name, or use --out-dir {output}")
+    blocking = next((parent for parent in output.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise OptionsError(f"-o {output}: {blocking} is a file, not a folder")
+    suffix = output.suffix.lower()
+    if suffix in IMAGE_SUFFIXES | {".webp"} and _SAME_SUFFIX.get(suffix, suffix) != extension:
+        raise OptionsError(
+            f"-o {output}: the result is {extension[1:].upper()} but the name ends in {output.suffix}; "
+            f"name it {output.stem}{extension}, or choose the format with --format"
+        )
+
+
 def _key(path: Path) -> str:
     return os.path.normcase(str(path.resolve()))
 
@@ -107,6 +139,8 @@ class BatchSummary:
     interrupted: bool = False
     stopped_by: str | None = None  # the message of a batch-fatal error
     not_attempted: int = 0
+    options_failed: int = 0  # items refused for their options (e.g. the result-size limit): a usage error
+    terminated: bool = False  # stopped by SIGTERM (the CLI exits 143 instead of 130)
 
     def to_json(self) -> Event:
         return {
@@ -131,16 +165,18 @@ class BatchSummary:
 
 def error_event(input: str | None, exc: BaseException) -> Event:
     """The 'error' event for an item's exception: a PixcutError keeps its type, status and code."""
-    if isinstance(exc, PixcutError):
-        error = exc.to_json()
-    else:
-        error = {"type": type(exc).__name__, "status": None, "code": None, "message": str(exc)}
-    return {"event": "error", "input": input, "error": error}
+    return {"event": "error", "input": input, "error": describe_exception(exc)}
 
 
 def result_event(input: str, output: str, result: RemovalResult) -> Event:
-    """The 'result' event: where it went, its format and the result headers (sizes, boxes, credits)."""
-    return {"event": "result", "input": input, "output": output, "format": result.format, **result.info.to_json()}
+    """The 'result' event: where it went, its format and the result headers (sizes, boxes, credits).
+
+    ``converted_for_upload`` (the input's format) appears when the cloud was sent a PNG instead.
+    """
+    event = {"event": "result", "input": input, "output": output, "format": result.format, **result.info.to_json()}
+    if result.converted_for_upload:
+        event["converted_for_upload"] = result.converted_for_upload
+    return event
 
 
 def progress_event(summary: BatchSummary, total: int, input: str | None, stage: str) -> Event:
@@ -182,6 +218,7 @@ def run_batch(
     total = len(items)
     report({"event": "start", "total": total, **(start_fields or {})})
     for item in items:
+        remove_stale_temporaries(item.output)  # a killed run's leftovers of what this run writes
         if skip_existing and item.output.exists():
             summary.skipped += 1
             report({"event": "skipped", "input": str(item.input), "output": str(item.output)})
@@ -212,13 +249,16 @@ def run_batch(
         with lock:
             progress(item, "processing")
         fatal = None
+        refused = False
         try:
             event = process(item)
         except Exception as exc:  # one bad item must not end the batch (except a BATCH_FATAL_ERRORS one)
             event = error_event(str(item.input), exc)
+            refused = isinstance(exc, OptionsError)
             if isinstance(exc, BATCH_FATAL_ERRORS):
                 fatal = exc.message
         with lock:
+            summary.options_failed += refused
             summary.count(event)
             report(event)
             progress(item, "finished")
@@ -232,11 +272,12 @@ def run_batch(
     ]
     for thread in threads:
         thread.start()
-    try:
-        while work.unfinished_tasks and not stop.is_set():
-            time.sleep(0.05)
-    except KeyboardInterrupt:
-        stop.set()
+    with _sigterm_stops(stop, summary):
+        try:
+            while work.unfinished_tasks and not stop.is_set():
+                time.sleep(0.05)
+        except KeyboardInterrupt:
+            stop.set()
     wake.set()
     for thread in threads:
         thread.join()  # items in flight finish; their outputs are written atomically
@@ -244,3 +285,25 @@ def run_batch(
     summary.not_attempted = total - summary.done - summary.failed - summary.skipped
     report(summary.to_json())
     return summary
+
+
+@contextmanager
+def _sigterm_stops(stop: threading.Event, summary: BatchSummary) -> Iterator[None]:
+    """While the batch runs, SIGTERM acts like Ctrl-C: no new items, in-flight ones finish.
+
+    Only the main thread may install a signal handler; elsewhere (a batch run from a worker
+    thread of an embedding program) the program's own handling stays as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        summary.terminated = True
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image, ImageChops
 
@@ -86,9 +86,12 @@ _KEEP_VISIBLE = [0] + [255] * 255
 def finish(cutout: Image.Image, options: RemovalOptions) -> Finished:
     """Apply crop, margin, target size and alignment, then the background colour."""
     fg = foreground_box(cutout)
+    cropping = options.crop_to_foreground and fg is not None
+    # The result-size rule (options.MAX_RESULT_PIXELS), before any crop or canvas is allocated.
+    result_size = options.result_size(*((fg.width, fg.height) if cropping and fg else cutout.size))
     origin_left, origin_top = 0, 0
     content = cutout
-    if options.crop_to_foreground and fg is not None:
+    if cropping and fg is not None:
         content = cutout.crop(fg.to_pil())
         origin_left, origin_top = fg.left, fg.top
 
@@ -97,7 +100,7 @@ def finish(cutout: Image.Image, options: RemovalOptions) -> Finished:
     else:
         top, right, bottom, left = options.margin.resolve(content.width, content.height)
         if top or right or bottom or left:
-            canvas = Image.new("RGBA", (content.width + left + right, content.height + top + bottom))
+            canvas = Image.new("RGBA", result_size)
             canvas.paste(content, (left, top))
         else:
             canvas = content  # unchanged: encoding never mutates it, so no copy
@@ -223,4 +226,4 @@ def refinish(result: RemovalResult, options: RemovalOptions, metadata: OutputMet
     fmt = options.resolved_format
     kept = kept_metadata(metadata, options)
     data = encode(image, fmt, options.jpeg_quality, webp_quality=options.webp_quality, metadata=kept)
-    return RemovalResult(data=data, format=fmt, info=result.info, backend=result.backend, _image=image)
+    return replace(result, data=data, format=fmt, _image=image)

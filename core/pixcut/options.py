@@ -196,6 +196,30 @@ def check_result_size(width: int, height: int, cause: str = "result.margin") -> 
         )
 
 
+def parse_endpoint(value: str) -> str:
+    """A Pixian-compatible endpoint: an absolute http(s) URL with a host (checked before any request)."""
+    from urllib.parse import urlsplit
+
+    from pixcut.credentials import mask_url
+
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
+        raise OptionsError(
+            f"endpoint: {mask_url(text)!r} is not an http(s) URL (e.g. http://127.0.0.1:8765/api/v2/remove-background)"
+        )
+    return text
+
+
+def parse_threads(value: int | None) -> int | None:
+    """Offline engine threads: None (all cores) or 1..256."""
+    return None if value is None else _parse_int("threads", value, 1, 256)
+
+
 def _parse_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     text = str(value).strip().lower()
     if text not in choices:
@@ -251,8 +275,7 @@ class RemovalOptions:
         set_(self, "keep_metadata", parse_bool("keep_metadata", self.keep_metadata))
         if self.output == "mask" and self.output_format not in MASK_FORMATS:
             raise OptionsError(
-                f"output=mask: a mask is written as PNG or WebP (format auto, png or webp), "
-                f"not {self.output_format}"
+                f"output=mask: a mask is written as PNG or WebP (format auto, png or webp), not {self.output_format}"
             )
 
     # -- conversions -------------------------------------------------------------------------
@@ -323,6 +346,16 @@ class RemovalOptions:
     def needs_finishing(self) -> bool:
         """True when the result differs from the plain full-size cutout."""
         return bool(self.crop_to_foreground or self.target_size or not self.margin.is_zero or self.background_color)
+
+    def result_size(self, content_width: int, content_height: int) -> tuple[int, int]:
+        """The result's (width, height) for content of this size (after any crop), checked against
+        ``MAX_RESULT_PIXELS`` before the finishing allocates it."""
+        if self.target_size:
+            return self.target_size  # checked when parsed
+        top, right, bottom, left = self.margin.resolve(content_width, content_height)
+        width, height = content_width + left + right, content_height + top + bottom
+        check_result_size(width, height)
+        return width, height
 
     def as_dict(self) -> dict[str, Any]:
         out = {}

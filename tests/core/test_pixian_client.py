@@ -173,14 +173,77 @@ def test_unreachable_endpoint_is_a_network_error():
     assert SECRET not in str(info.value)
 
 
-def test_missing_credentials_fail_before_any_request(scripted, monkeypatch, tmp_path):
+def no_credentials(monkeypatch, tmp_path):
     monkeypatch.delenv("PIXIAN_API_ID", raising=False)
     monkeypatch.delenv("PIXIAN_API_SECRET", raising=False)
     monkeypatch.setenv("PIXCUT_CONFIG_DIR", str(tmp_path))
-    backend = create_backend("pixian", BackendSettings(endpoint=scripted.url))
+
+
+def test_missing_credentials_fail_before_any_request_for_the_provider(monkeypatch, tmp_path):
+    no_credentials(monkeypatch, tmp_path)
+    sent: list[object] = []
+    backend = create_backend("pixian", BackendSettings(sleep=sent.append))  # the provider's own endpoint
     with pytest.raises(AuthenticationError, match="set-credentials"):
         backend.remove(ImageInput(data=b"x"), RemovalOptions())
-    assert scripted.requests == []
+    assert sent == []  # nothing was tried
+
+
+def test_custom_endpoint_needs_no_credentials(scripted, monkeypatch, tmp_path, photo_path):
+    """Issue 15 item 3: a no-auth pixcut serve (or any compatible server) works without credentials."""
+    no_credentials(monkeypatch, tmp_path)
+    scripted.responses = [Canned(200, RESULT, HEADERS)]
+    result = create_backend("pixian", BackendSettings(endpoint=scripted.url)).remove(
+        ImageInput(data=photo_path.read_bytes()), RemovalOptions()
+    )
+    assert result.data == RESULT
+    assert "Authorization" not in scripted.requests[0].headers
+
+
+def test_custom_endpoint_401_without_credentials_says_how_to_configure_them(scripted, monkeypatch, tmp_path):
+    no_credentials(monkeypatch, tmp_path)
+    scripted.responses = [Canned(401, error_body(401, 1200, "authentication required"))]
+    backend = create_backend("pixian", BackendSettings(endpoint=scripted.url))
+    with pytest.raises(AuthenticationError) as info:
+        backend.remove(ImageInput(data=b"x"), RemovalOptions())
+    assert "authentication required" in info.value.message and "set-credentials" in info.value.message
+    assert info.value.code == 1200 and len(scripted.requests) == 1
+
+
+def test_refused_connection_backs_off_briefly_and_429_keeps_the_linear_schedule(scripted, photo_path):
+    """Issue 15 item 4: default settings; the waits are recorded instead of slept (no timing asserts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sleeps: list[float] = []
+    refused = create_backend(
+        "pixian",
+        BackendSettings(
+            endpoint=f"http://127.0.0.1:{port}/api/v2/remove-background",
+            credentials=Credentials("id", SECRET),
+            sleep=sleeps.append,
+        ),
+    )
+    with pytest.raises(NetworkError, match="could not be reached"):
+        refused.remove(ImageInput(data=b"x"), RemovalOptions())
+    assert len(sleeps) == 3 and sum(sleeps) < 2.5  # bounded retries, well under 5 s in all
+
+    scripted.responses = [Canned(429, b""), Canned(429, b""), Canned(200, RESULT, HEADERS)]
+    sleeps.clear()
+    rate_limited = create_backend(
+        "pixian", BackendSettings(endpoint=scripted.url, credentials=Credentials("id", SECRET), sleep=sleeps.append)
+    )
+    rate_limited.remove(ImageInput(data=photo_path.read_bytes()), RemovalOptions())
+    assert sleeps == [5.0, 10.0]  # the provider's 429 rule is unchanged
+
+
+def test_5xx_retries_are_bounded(scripted):
+    scripted.responses = [Canned(503, error_body(503, 1000, "down"))]
+    sleeps: list[float] = []
+    with pytest.raises(ServerError, match="down"):
+        client(scripted.url, sleeps).remove(ImageInput(data=b"x"), RemovalOptions())
+    assert len(scripted.requests) == 4 and len(sleeps) == 3  # max_server_retries=3
 
 
 def test_credentials_from_environment(scripted, monkeypatch, photo_path):
@@ -203,3 +266,108 @@ def test_jpeg_content_type_sets_the_format(scripted, photo_path):
     scripted.responses = [Canned(200, buffer.getvalue(), {"Content-Type": "image/jpeg"})]
     result = client(scripted.url).remove(ImageInput(data=photo_path.read_bytes()), RemovalOptions())
     assert result.format == "jpeg" and result.extension == ".jpg"
+
+
+CAPTIVE_PORTAL = b"<html><head><title>Hotel Wi-Fi</title></head><body>Please log in to continue</body></html>"
+
+
+def test_200_with_a_captive_portal_page_is_a_server_error_naming_it_and_retried(scripted):
+    """Issue 8 item 3: a 200 that is not an image is never a success."""
+    from pixcut.errors import InvalidResponseError
+
+    scripted.responses = [Canned(200, CAPTIVE_PORTAL, {"Content-Type": "text/html"})]
+    sleeps: list[float] = []
+    with pytest.raises(InvalidResponseError) as info:
+        client(scripted.url, sleeps, max_server_retries=1).remove(ImageInput(data=b"x"), RemovalOptions())
+    assert isinstance(info.value, ServerError) and info.value.retryable
+    assert "not an image" in info.value.message and "text/html" in info.value.message
+    assert "Please log in" in info.value.message and "<html>" not in info.value.message
+    assert len(scripted.requests) == 2 and len(sleeps) == 1  # retried like a 5xx
+
+
+def test_200_portal_then_the_image_succeeds(scripted, photo_path):
+    scripted.responses = [Canned(200, CAPTIVE_PORTAL, {"Content-Type": "text/html"}), Canned(200, RESULT, HEADERS)]
+    result = client(scripted.url).remove(ImageInput(data=photo_path.read_bytes()), RemovalOptions())
+    assert result.data == RESULT and result.image.size == (40, 30)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "expected"),
+    [
+        (RESULT, {**HEADERS, "X-Result-Size": "400 300"}, "not the announced 400x300"),
+        (RESULT[: len(RESULT) // 2], HEADERS, "cannot be decoded"),
+        (b"", {"Content-Type": "image/png"}, "empty"),
+        (b"GIF89a" + RESULT[6:], HEADERS, "not an image"),
+    ],
+    ids=["wrong-size", "truncated-png", "empty", "garbage"],
+)
+def test_200_bodies_that_are_not_the_announced_image(scripted, body, headers, expected):
+    from pixcut.errors import InvalidResponseError
+
+    scripted.responses = [Canned(200, body, headers)]
+    with pytest.raises(InvalidResponseError, match=expected):
+        client(scripted.url, max_server_retries=0).remove(ImageInput(data=b"x"), RemovalOptions())
+
+
+def truncating_server(declared: int, sent: bytes):
+    """A raw socket server: announces ``declared`` body bytes, sends ``sent`` and closes."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    hits: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, rest = data.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                while len(rest) < length:
+                    rest += conn.recv(65536)
+                hits.append(1)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n" % declared + sent
+                )
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, hits
+
+
+def test_truncated_response_is_a_retried_network_error():
+    """Issue 8 item 7: a body cut short is a NetworkError (a PixcutError), retried, not a raw requests error."""
+    listener, hits = truncating_server(len(RESULT), RESULT[:100])
+    port = listener.getsockname()[1]
+    sleeps: list[float] = []
+    try:
+        with pytest.raises(NetworkError, match="incomplete"):
+            client(f"http://127.0.0.1:{port}/api/v2/remove-background", sleeps).remove(
+                ImageInput(data=b"x"), RemovalOptions()
+            )
+    finally:
+        listener.close()
+    assert len(hits) == 4 and len(sleeps) == 3
+
+
+def test_a_password_in_the_endpoint_never_appears_in_errors():
+    """Issue 8 item 5: a malformed or non-http endpoint's error masks user:password."""
+    for endpoint in (f"ftp://user:{SECRET}@example.com/x", f"http://user:{SECRET}@[::1/x", f"user:{SECRET}@host"):
+        with pytest.raises(OptionsError) as info:
+            BackendSettings(endpoint=endpoint)
+        assert SECRET not in str(info.value) and SECRET not in json.dumps(info.value.to_json())

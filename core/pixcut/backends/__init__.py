@@ -20,7 +20,7 @@ from PIL import Image
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError
 from pixcut.imageio import read_bytes
-from pixcut.options import RemovalOptions
+from pixcut.options import RemovalOptions, parse_endpoint, parse_threads
 from pixcut.result import RemovalResult
 
 DEFAULT_BACKEND = "local"
@@ -75,13 +75,22 @@ class BackendSettings:
     credentials: Credentials | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 180.0  # the API asks for an idle timeout of at least 180 s
-    backoff_unit: float = 5.0  # seconds; 429 waits are 1, 2, 3... units
+    backoff_unit: float = 5.0  # seconds; 429 and 5xx waits are 1, 2, 3... units
+    network_backoff: float = 0.25  # seconds; connection failures wait 1, 2, 4... of these (1.75 s in all)
     max_rate_limit_retries: int = 12
     max_server_retries: int = 3
     sleep: Callable[[float], None] = field(default=time.sleep)
-    model: str | None = None
+    model: str | None = None  # offline engine: a catalogue name or an .onnx path (None: the configured default)
+    model_family: str | None = None  # offline engine: an .onnx file's family (u2net, isnet, birefnet)
     threads: int | None = None
     decontaminate: bool = False  # offline engine: remove the old background's colour from soft edges
+
+    def __post_init__(self) -> None:
+        # Checked here, once, so a bad --endpoint or --threads fails before a batch starts
+        # instead of once per input (the rules themselves live in options.py).
+        if self.endpoint is not None:
+            self.endpoint = parse_endpoint(self.endpoint)
+        self.threads = parse_threads(self.threads)
 
 
 class Backend(Protocol):

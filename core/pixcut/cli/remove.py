@@ -9,12 +9,13 @@ from typing import Any
 from pixcut import __version__
 from pixcut.api import remove_background
 from pixcut.backends import BackendSettings, create_backend
-from pixcut.batch import MAX_JOBS, BatchItem, plan_outputs, result_event, run_batch
+from pixcut.batch import MAX_JOBS, BatchItem, BatchSummary, plan_outputs, result_event, run_batch
 from pixcut.cli.reporting import HumanReporter, JsonReporter
 from pixcut.config import load_config
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
 from pixcut.hosts.hostkit import PROTOCOL
+from pixcut.imageio import CONVERTED_FOR_UPLOAD
 from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
 
@@ -66,7 +67,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     be.add_argument("--api-secret", metavar="SECRET", help="API secret (prefer PIXIAN_API_SECRET or 'pixcut config')")
     be.add_argument("--delta", action="store_true", help="transfer a Delta PNG and finish the result locally")
     be.add_argument("--timeout", type=float, default=180.0, metavar="S", help="idle timeout (default 180 s)")
-    be.add_argument("--model", help="offline model: a name (default u2netp) or an .onnx path")
+    be.add_argument(
+        "--model", help="offline model: a catalogue name (pixcut models list; default u2netp) or an .onnx path"
+    )
+    be.add_argument(
+        "--model-family",
+        choices=("u2net", "isnet", "birefnet"),
+        help="the family of an .onnx file given to --model: u2net, isnet or birefnet (or a sidecar FILE.json)",
+    )
     be.add_argument("--threads", type=int, help="offline engine threads (default: all cores)")
     be.add_argument(
         "--decontaminate",
@@ -86,6 +94,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("--skip-existing", action="store_true", help="skip inputs whose output exists (resume)")
     batch.add_argument("--json", action="store_true", help="machine output: one JSON object per line on stdout")
     batch.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary")
+
+    scale = p.add_argument_group("scale out (pip install 'pixcut[ray]')")
+    scale.add_argument(
+        "--ray", action="store_true", help="run the batch on Ray (a local Ray unless --ray-address); resumable"
+    )
+    scale.add_argument("--ray-address", metavar="ADDRESS", help="a running Ray cluster, e.g. ray://head:10001 or auto")
     p.set_defaults(func=run)
 
 
@@ -131,6 +145,7 @@ def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tupl
         credentials=credentials,
         read_timeout=args.timeout,
         model=args.model,
+        model_family=args.model_family,
         threads=args.threads,
         decontaminate=args.decontaminate,
     )
@@ -143,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
         options = options_from_args(args)
         backend_name, settings = settings_from_args(args, load_config())
         backend = create_backend(backend_name, settings)
+        if args.ray or args.ray_address:
+            from pixcut.ray.cli import run_on_ray
+
+            return run_on_ray(args, options, backend_name, settings, report)
         extension = EXTENSIONS[options.resolved_format]
         items = plan_outputs(
             args.inputs,
@@ -169,8 +188,24 @@ def run(args: argparse.Namespace) -> int:
         jobs=jobs,
         ramp_interval=args.ramp_interval if backend.name != "local" else 0.0,
         skip_existing=args.skip_existing,
-        start_fields={"backend": backend.name, "protocol": PROTOCOL, "version": __version__},
+        start_fields=start_fields(backend.name),
     )
+    return batch_exit_code(summary)
+
+
+def start_fields(backend_name: str) -> dict[str, Any]:
+    """The 'start' event's fields; for the cloud, which input formats are sent as a lossless PNG."""
+    fields: dict[str, Any] = {"backend": backend_name, "protocol": PROTOCOL, "version": __version__}
+    if backend_name == "pixian":
+        fields["converted_for_upload"] = CONVERTED_FOR_UPLOAD
+    return fields
+
+
+def batch_exit_code(summary: BatchSummary) -> int:
+    """143 after SIGTERM, 130 after Ctrl-C, 2 when an input was refused for its options (a usage
+    error, e.g. a margin making the result too large), 1 when any input failed, else 0."""
     if summary.interrupted:
-        return 130
+        return 143 if summary.terminated else 130
+    if summary.options_failed:
+        return 2
     return 1 if summary.failed else 0
