@@ -5,6 +5,11 @@
 >>> result.save("cutout.png")
 """
 
+# The one version string: setup.cfg reads it (version = attr:), the CLI's --version, the server's
+# OpenAPI document and the Pixian client's User-Agent use it. Set before the imports below so any
+# module imported by them can read it.
+__version__ = "0.1.0"
+
 from pixcut.api import remove_background
 from pixcut.backends import BackendSettings, ImageInput, create_backend
 from pixcut.errors import (
@@ -23,7 +28,6 @@ from pixcut.hookspecs import hookimpl
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult, ResultInfo
 
-__version__ = "0.1.0"
 __all__ = [
     "APIError",
     "AuthenticationError",

@@ -26,10 +26,6 @@ PROCEDURES = ["plug-in-pixcut-remove-background", "plug-in-pixcut-remove-backgro
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "gimp: end-to-end tests in a real GIMP 3 (Debian trixie chroot)")
-
-
 @dataclass
 class GimpSession:
     """A ready GIMP: the bridge, the profile (plug-in installed) and the host pixcut it runs."""

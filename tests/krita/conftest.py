@@ -16,10 +16,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import kritaharness
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "krita: end-to-end test in a real Krita 5 under Xvfb")
-
-
 @pytest.fixture(scope="session")
 def krita_ready():
     """Krita must exist; in CI a missing Krita fails (``.ci/setup-krita`` installs it), never skips."""
