@@ -39,6 +39,7 @@ def decode_delta(delta: bytes | Image.Image, input_image: Image.Image) -> Image.
     it in ``X-Input-Orientation``) and have the delta's size: a delta from a
     downscaled input cannot be combined, and is refused rather than stretched.
     """
+    delta_img: Image.Image
     if isinstance(delta, bytes | bytearray):
         try:
             delta_img = Image.open(io.BytesIO(delta))

@@ -133,7 +133,7 @@ class ServerError(APIError):
     """5xx: the service failed; the client already retried a bounded number of times."""
 
     status = 500
-    code = 1000
+    code: int | None = 1000  # declared optional: InvalidResponseError has no code of its own
 
     retryable = True
 

@@ -64,7 +64,7 @@ def canonical_cutout(cutout: Image.Image) -> Image.Image:
     if cutout.mode != "RGBA":
         cutout = cutout.convert("RGBA")
     alpha = cutout.getchannel("A")
-    if alpha.getextrema()[0] > 0:
+    if alpha.histogram()[0] == 0:
         return cutout  # nothing fully transparent
     return _with_alpha(cutout.convert("RGB"), alpha)
 

@@ -255,11 +255,13 @@ class RemovalOptions:
         set_(self, "max_pixels", _parse_int("max_pixels", self.max_pixels, MIN_MAX_PIXELS, MAX_MAX_PIXELS))
         set_(self, "background_color", _parse_color(self.background_color))
         set_(self, "crop_to_foreground", parse_bool("result.crop_to_foreground", self.crop_to_foreground))
-        margin = self.margin
-        if margin is None or margin == "":
+        given: object = self.margin  # at run time also the API's text form (or None / "" for none)
+        if given is None or given == "":
             margin = ZERO_MARGIN
-        elif not isinstance(margin, Margin):
-            margin = Margin.parse(str(margin))
+        elif isinstance(given, Margin):
+            margin = given
+        else:
+            margin = Margin.parse(str(given))
         set_(self, "margin", margin)
         set_(self, "target_size", _parse_target_size(self.target_size))
         set_(

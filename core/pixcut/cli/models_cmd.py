@@ -19,7 +19,7 @@ from pixcut.config import model_choice
 from pixcut.errors import ModelError
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "models",
         help="the offline models: list, pull, remove, verify, check",
