@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from pixcut.hosts import krita
+from pixcut import __version__
+from pixcut.hosts import hostkit, krita
 
 RC = """[General]
 foo=bar
@@ -26,9 +28,11 @@ def test_install_copies_records_and_enables(tmp_path, monkeypatch):
     target = krita.install()
     pykrita = tmp_path / "data" / "krita" / "pykrita"
     assert target == pykrita / "pixcut_krita"
-    assert (target / "__init__.py").is_file() and (target / "logic.py").is_file()
+    assert (target / "__init__.py").is_file() and (target / "pixels.py").is_file()
+    assert (target / hostkit.KIT_FILE).read_bytes() == Path(hostkit.__file__).read_bytes()
     assert (pykrita / "pixcut_krita.desktop").read_text().count("X-KDE-Library=pixcut_krita") == 1
-    assert json.loads((target / "pixcut-location.json").read_text())["executable"]
+    recorded = json.loads((target / "pixcut-location.json").read_text())
+    assert recorded["executable"] and recorded["version"] == __version__ and recorded["protocol"] == hostkit.PROTOCOL
     rc = (tmp_path / "config" / "kritarc").read_text()
     before = "enable_other=true\nenable_pixcut_krita=false"
     after = "enable_pixcut_krita=true\nenable_other=true"
@@ -45,10 +49,12 @@ def test_install_to_dest_with_link_and_new_kritarc(tmp_path):
     rc = tmp_path / "kritarc"
     target = krita.install(dest=tmp_path / "pk", link=True, kritarc=rc)
     assert target.is_symlink()
+    assert (target / hostkit.KIT_FILE).resolve() == Path(hostkit.__file__).resolve()
+    assert hostkit.read_location(str(target)).version is None  # a linked install follows the sources
     assert rc.read_text() == "[python]\nenable_pixcut_krita=true\n"
     removed = krita.uninstall(dest=tmp_path / "pk", kritarc=rc)
     assert not target.exists() and not (target.resolve() / "pixcut-location.json").exists()
-    assert len(removed) == 3  # the location file in the sources, the link, the .desktop
+    assert len(removed) == 4  # the location file and the kit link in the sources, the link, the .desktop
     assert rc.read_text() == "[python]\n"
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from pixcut import __version__
 from pixcut.backends.pixian import DEFAULT_ENDPOINT
-from pixcut.config import config_path, load_config
+from pixcut.config import config_path, load_config, model_choice
 from pixcut.credentials import ENV_ID, ENV_SECRET, find_credentials
 from pixcut.errors import PixcutError
-from pixcut.hosts import gimp, krita
-from pixcut.hosts.common import LOCATION_FILE, read_location
+from pixcut.hosts import gimp, hostkit, krita
+from pixcut.hosts.common import LOCATION_FILE, flatpak_home, read_location, stale_files
 from pixcut.plugins import get_backends
 
 OK, PROBLEM, INFO = "ok", "problem", "info"
@@ -37,7 +37,7 @@ class Check:
     detail: str
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "doctor",
         help="check the offline engine, credentials and host plug-ins",
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         *check_cloud(),
         check_gimp(),
         check_krita(),
+        *check_flatpaks(),
     ]
     if args.json:
         print(json.dumps({"checks": [asdict(c) for c in checks], "ok": not _problems(checks)}))
@@ -93,8 +94,9 @@ def check_engine(model: str | None) -> Check:
         from pixcut.backends.local import engine_module
 
         module = engine_module()
-        resolved = module.resolve_model(model)
-        engine = module.get_engine(model)
+        chosen, family = model_choice(model)  # the flag, else the configured default (pixcut config set-model)
+        resolved = module.resolve_model(chosen, family=family)
+        engine = module.get_engine(chosen, family=family)
         image = Image.new("RGB", (160, 120), (235, 235, 230))
         ImageDraw.Draw(image).ellipse((50, 25, 110, 95), fill=(180, 40, 30))
         started = time.perf_counter()
@@ -102,13 +104,16 @@ def check_engine(model: str | None) -> Check:
         elapsed = time.perf_counter() - started
         if alpha.size != image.size:
             return Check("engine", PROBLEM, f"the model answered with a {alpha.size} mask for a {image.size} image")
-        checked_sources = ("wheel", "download") + (("model-dir",) if resolved.spec.sha256 else ())
-        verified = resolved.source in checked_sources
+        checksum = resolved.spec.checksum()
+        verified = resolved.source != "path" and checksum is not None
+        where = "--model" if model else ("the config (pixcut config set-model)" if chosen else "the default")
+        commercial = "commercial use allowed" if resolved.spec.commercial_use else "commercial use NOT allowed/unclear"
         return Check(
             "engine",
             OK,
-            f"{engine.model_name} ({resolved.path}, from {resolved.source}"
-            f"{', sha256 verified' if verified else ''}) on {engine.provider}; a test cut took {elapsed:.2f} s",
+            f"{engine.model_name} [{engine.spec.family}] from {where} ({resolved.path}, from {resolved.source}"
+            f"{f', {checksum[0]} verified' if verified and checksum else ''}; licence {resolved.spec.licence}, "
+            f"{commercial}) on {engine.provider}; a test cut took {elapsed:.2f} s",
         )
 
     return _guard("engine", probe)
@@ -132,32 +137,81 @@ def check_cloud() -> list[Check]:
     return checks
 
 
-def _installed(name: str, folder: Path) -> Check:
-    """A host plug-in folder: installed or not, and whether the pixcut it points at still exists."""
+def _installed(name: str, folder: Path, source: Path) -> Check:
+    """A host plug-in folder: installed or not, whether its pixcut still exists, whether the copy is stale.
+
+    Stale means the copy differs from what this pixcut ships (it was left behind by
+    ``pip install -U pixcut``); the fix is the one command that refreshes it.
+    """
+    refresh = hostkit.refresh_command(name)
     if not folder.exists():
-        return Check(name, INFO, f"not installed in {folder.parent} (pixcut plugins install {name})")
-    executable = read_location(folder)
-    if executable is None:
-        return Check(name, PROBLEM, f"{folder} has no readable {LOCATION_FILE}: run pixcut plugins install {name}")
-    program = shlex.split(executable)[0] if executable.strip() else ""  # may be "PYTHON -m pixcut"
-    if not program or not Path(program).exists():
-        fix = f"run pixcut plugins install {name}"
-        return Check(name, PROBLEM, f"{folder} points at {executable}, which is gone: {fix}")
-    return Check(name, OK, f"installed in {folder}, using {executable}")
+        return Check(name, INFO, f"not installed in {folder.parent} ({refresh})")
+    location = read_location(folder)
+    if location is None:
+        return Check(name, PROBLEM, f"{folder} has no readable {LOCATION_FILE}: run {refresh}")
+    words = shlex.split(location.executable)
+    if not words or not Path(words[0]).exists():  # may be "PYTHON -m pixcut"
+        return Check(name, PROBLEM, f"{folder} points at {location.executable}, which is gone: run {refresh}")
+    if not folder.is_symlink():
+        stale = stale_files(source, folder)
+        if stale or location.version != __version__:
+            origin = f"pixcut {location.version}" if location.version else "another pixcut"
+            changed = f" ({', '.join(stale[:3])}{', ...' if len(stale) > 3 else ''} differ)" if stale else ""
+            return Check(
+                name, PROBLEM, f"{folder} is a stale copy from {origin}{changed}; this is {__version__}: run {refresh}"
+            )
+    return Check(name, OK, f"installed in {folder}, using {location.executable}")
 
 
 def check_gimp() -> Check:
-    return _guard("gimp", lambda: _installed("gimp", gimp.default_dest() / gimp.PLUGIN_NAME))
+    return _guard("gimp", lambda: _installed("gimp", gimp.default_dest() / gimp.PLUGIN_NAME, gimp.plugin_source()))
 
 
 def check_krita() -> Check:
     def probe() -> Check:
-        check = _installed("krita", krita.default_dest() / krita.PLUGIN_NAME)
+        check = _installed("krita", krita.default_dest() / krita.PLUGIN_NAME, krita.plugin_sources()[0])
         if check.status != OK:
             return check
         kritarc = krita.default_kritarc()
         if not krita.is_enabled(kritarc):
-            return Check("krita", PROBLEM, f"installed but not enabled in {kritarc}: run pixcut plugins install krita")
+            return Check(
+                "krita", PROBLEM, f"installed but not enabled in {kritarc}: run {hostkit.refresh_command('krita')}"
+            )
         return check
 
     return _guard("krita", probe)
+
+
+def flatpak_overrides(app_id: str) -> list[Path]:
+    """The override files Flatpak merges for an app (user first, then system-wide)."""
+    user = Path(os.environ.get("XDG_DATA_HOME", "").strip() or Path.home() / ".local" / "share")
+    return [user / "flatpak" / "overrides" / app_id, Path("/var/lib/flatpak/overrides") / app_id]
+
+
+def check_flatpak(host: str, app_id: str, plugin_folder: Path) -> Check | None:
+    """A Flatpak GIMP/Krita (``~/.var/app/ID`` exists): may it run pixcut on the host, and is the plug-in there?
+
+    A sandboxed host reaches the user's pixcut only through ``flatpak-spawn --host``, which needs
+    the app to talk to org.freedesktop.Flatpak: the one override command grants it.
+    """
+    if not flatpak_home(app_id).is_dir():
+        return None
+    name = f"{host}-flatpak"
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in flatpak_overrides(app_id) if p.is_file()]
+    if not any(hostkit.bus_policy_allows_spawn(text) for text in texts):
+        return Check(
+            name, PROBLEM, f"{app_id} may not run pixcut outside its sandbox: {hostkit.override_command(app_id)}"
+        )
+    if not (plugin_folder / hostkit.LOCATION_FILE).is_file():
+        return Check(name, PROBLEM, f"{app_id} may run pixcut, but the plug-in is not in {plugin_folder.parent}")
+    return Check(name, OK, f"{app_id} runs pixcut through flatpak-spawn --host; plug-in in {plugin_folder}")
+
+
+def check_flatpaks() -> list[Check]:
+    found = [
+        _guard("gimp-flatpak", lambda: check_flatpak("gimp", gimp.FLATPAK_ID, gimp.flatpak_dest() / gimp.PLUGIN_NAME)),
+        _guard(
+            "krita-flatpak", lambda: check_flatpak("krita", krita.FLATPAK_ID, krita.flatpak_dest() / krita.PLUGIN_NAME)
+        ),
+    ]
+    return [check for check in found if check is not None]

@@ -1,19 +1,25 @@
-"""What every host installer shares: copying a plug-in tree and recording where pixcut lives.
+"""What every host installer shares: copying a plug-in tree, the host kit, and recording where pixcut lives.
 
 The plug-ins run inside GIMP's or Krita's own Python, which usually cannot import
 pixcut; they run the ``pixcut`` executable instead. The installer writes its
-absolute path next to the plug-in so the plug-in finds it without PATH.
+absolute path (and the pixcut version that installed the plug-in) next to the plug-in
+so the plug-in finds it without PATH and can tell when it was left behind by an upgrade,
+and copies the host kit (``hostkit.py``) beside it as ``pixcut_hostkit.py``.
 """
 
 from __future__ import annotations
 
-import json
+import filecmp
 import os
 import shutil
 import sys
 from pathlib import Path
 
-LOCATION_FILE = "pixcut-location.json"
+from pixcut import __version__
+from pixcut.hosts import hostkit
+
+LOCATION_FILE = hostkit.LOCATION_FILE
+KIT_SOURCE = Path(hostkit.__file__)
 
 
 def repo_plugins_dir() -> Path:
@@ -34,22 +40,53 @@ def pixcut_executable() -> str:
     return found if found else f"{sys.executable} -m pixcut"
 
 
-def read_location(folder: Path) -> str | None:
-    """The executable an installed plug-in will run, from its ``pixcut-location.json`` (None if unreadable)."""
-    try:
-        executable = json.loads((folder / LOCATION_FILE).read_text(encoding="utf-8"))["executable"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return executable if isinstance(executable, str) else None
+def read_location(folder: Path) -> hostkit.Location | None:
+    """The installed plug-in's record (the host kit's parser: one for the plug-ins, doctor and here)."""
+    return hostkit.read_location(str(folder))
 
 
-def write_location(folder: Path, executable: str | None = None) -> Path:
-    """Write ``pixcut-location.json`` into ``folder`` (atomically) and return its path."""
+def write_location(folder: Path, executable: str | None = None, linked: bool = False) -> Path:
+    """Write ``pixcut-location.json`` into ``folder`` (atomically) and return its path.
+
+    A linked (developer) install records no version: it follows the sources, so it is never stale.
+    """
     target = folder / LOCATION_FILE
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"executable": executable or pixcut_executable()}, indent=2) + "\n")
+    tmp.write_text(hostkit.location_text(executable or pixcut_executable(), None if linked else __version__))
     os.replace(tmp, target)
     return target
+
+
+def install_kit(folder: Path, link: bool) -> Path:
+    """Put the host kit beside the plug-in as ``pixcut_hostkit.py`` (a symlink for a linked install)."""
+    target = folder / hostkit.KIT_FILE
+    copy_tree(KIT_SOURCE, target, link=link)
+    return target
+
+
+def stale_files(source: Path, installed: Path) -> list[str]:
+    """Files of the shipped plug-in (and the kit) that differ from, or are missing in, the installed copy.
+
+    ``pixcut doctor`` uses it after ``pip install -U pixcut``: any difference means the copy is
+    stale and ``pixcut hosts install HOST`` refreshes it.
+    """
+    pairs = [(KIT_SOURCE, installed / hostkit.KIT_FILE)]
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                pairs.append((path, installed / path.relative_to(source)))
+    else:
+        pairs.append((source, installed))
+    return [
+        str(copy.relative_to(installed) if copy != installed else copy.name)
+        for original, copy in pairs
+        if original.name != LOCATION_FILE and (not copy.is_file() or not filecmp.cmp(original, copy, shallow=False))
+    ]
+
+
+def flatpak_home(app_id: str) -> Path:
+    """Where a Flatpak app keeps its per-user files (the same path inside and outside the sandbox)."""
+    return Path.home() / ".var" / "app" / app_id
 
 
 def copy_tree(src: Path, dest: Path, link: bool) -> None:

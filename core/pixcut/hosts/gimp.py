@@ -2,7 +2,8 @@
 
 GIMP 3 loads a Python plug-in only from a folder named like its executable file
 (``plug-ins/pixcut-gimp/pixcut-gimp.py``), so the whole ``pixcut-gimp`` folder is copied (or
-linked), the run bit is set, and ``pixcut-location.json`` records this pixcut's executable:
+linked), the host kit goes beside it (``pixcut_hostkit.py``), the run bit is set, and
+``pixcut-location.json`` records this pixcut's executable and version:
 GIMP's own Python usually cannot import pixcut, and GIMP is often started without the venv on PATH.
 """
 
@@ -12,18 +13,43 @@ import os
 import stat
 from pathlib import Path
 
-from pixcut.hosts.common import LOCATION_FILE, copy_tree, remove_path, repo_plugins_dir, write_location
+from pixcut.hosts import hostkit
+from pixcut.hosts.common import (
+    LOCATION_FILE,
+    copy_tree,
+    flatpak_home,
+    install_kit,
+    remove_path,
+    repo_plugins_dir,
+    write_location,
+)
 
 PLUGIN_NAME = "pixcut-gimp"
 PLUGIN_FILE = f"{PLUGIN_NAME}.py"
 
 
+FLATPAK_ID = hostkit.FLATPAK_APPS["gimp"]
+
+
+def native_dest() -> Path:
+    """The user plug-ins folder of a GIMP 3 installed the usual way (``~/.config/GIMP/3.0/plug-ins``)."""
+    return Path.home() / ".config" / "GIMP" / "3.0" / "plug-ins"
+
+
+def flatpak_dest() -> Path:
+    """The user plug-ins folder of the Flatpak GIMP (its profile lives under ``~/.var/app/org.gimp.GIMP``)."""
+    return flatpak_home(FLATPAK_ID) / "config" / "GIMP" / "3.0" / "plug-ins"
+
+
 def default_dest() -> Path:
-    """GIMP 3's user plug-ins folder: ``$GIMP3_DIRECTORY/plug-ins`` or ``~/.config/GIMP/3.0/plug-ins``."""
+    """``$GIMP3_DIRECTORY/plug-ins``; else the native profile, or the Flatpak one when only that exists."""
     profile = os.environ.get("GIMP3_DIRECTORY", "").strip()
     if profile:
         return Path(profile).expanduser() / "plug-ins"
-    return Path.home() / ".config" / "GIMP" / "3.0" / "plug-ins"
+    native, flatpak = native_dest(), flatpak_dest()
+    if not native.parent.exists() and flatpak.parent.exists():
+        return flatpak
+    return native
 
 
 def plugin_source() -> Path:
@@ -44,7 +70,8 @@ def install(dest: Path | None = None, link: bool = False) -> Path:
     copy_tree(plugin_source(), target, link=link)
     script = target / PLUGIN_FILE
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    write_location(target)
+    write_location(target, linked=link)
+    install_kit(target, link=link)
     return target
 
 
@@ -53,10 +80,10 @@ def uninstall(dest: Path | None = None) -> list[Path]:
     target = (Path(dest).expanduser() if dest else default_dest()) / PLUGIN_NAME
     removed: list[Path] = []
     if target.is_symlink():
-        # A linked install wrote its location file into the sources: take it back out.
-        location = target.resolve() / LOCATION_FILE
-        if remove_path(location):
-            removed.append(location)
+        # A linked install wrote its location file and kit link into the sources: take them back out.
+        for extra in (target.resolve() / LOCATION_FILE, target.resolve() / hostkit.KIT_FILE):
+            if remove_path(extra):
+                removed.append(extra)
     if remove_path(target):
         removed.append(target)
     return removed

@@ -12,7 +12,16 @@ import os
 import re
 from pathlib import Path
 
-from pixcut.hosts.common import LOCATION_FILE, copy_tree, remove_path, repo_plugins_dir, write_location
+from pixcut.hosts import hostkit
+from pixcut.hosts.common import (
+    LOCATION_FILE,
+    copy_tree,
+    flatpak_home,
+    install_kit,
+    remove_path,
+    repo_plugins_dir,
+    write_location,
+)
 
 PLUGIN_NAME = "pixcut_krita"
 DESKTOP_FILE = f"{PLUGIN_NAME}.desktop"
@@ -24,13 +33,39 @@ def _xdg(variable: str, fallback: str) -> Path:
     return Path(value).expanduser() if value else Path.home() / fallback
 
 
-def default_dest() -> Path:
+FLATPAK_ID = hostkit.FLATPAK_APPS["krita"]
+
+
+def native_dest() -> Path:
     """Krita's user plug-in folder: ``$XDG_DATA_HOME/krita/pykrita`` (``~/.local/share/krita/pykrita``)."""
     return _xdg("XDG_DATA_HOME", ".local/share") / "krita" / "pykrita"
 
 
+def flatpak_dest() -> Path:
+    """The Flatpak Krita's plug-in folder (its XDG dirs live under ``~/.var/app/org.kde.krita``)."""
+    return flatpak_home(FLATPAK_ID) / "data" / "krita" / "pykrita"
+
+
+def flatpak_kritarc() -> Path:
+    return flatpak_home(FLATPAK_ID) / "config" / "kritarc"
+
+
+def _flatpak_only() -> bool:
+    """Only the Flatpak Krita has a profile here (and no XDG override says otherwise)."""
+    if os.environ.get("XDG_DATA_HOME", "").strip():
+        return False
+    return not native_dest().parent.exists() and flatpak_dest().parent.exists()
+
+
+def default_dest() -> Path:
+    """The plug-in folder Krita reads: the native one, or the Flatpak one when only that Krita exists."""
+    return flatpak_dest() if _flatpak_only() else native_dest()
+
+
 def default_kritarc() -> Path:
-    """Krita's settings file: ``$XDG_CONFIG_HOME/kritarc`` (``~/.config/kritarc``)."""
+    """Krita's settings file: ``$XDG_CONFIG_HOME/kritarc`` (``~/.config/kritarc``), or the Flatpak's."""
+    if _flatpak_only() and not os.environ.get("XDG_CONFIG_HOME", "").strip():
+        return flatpak_kritarc()
     return _xdg("XDG_CONFIG_HOME", ".config") / "kritarc"
 
 
@@ -54,7 +89,8 @@ def install(dest: Path | None = None, link: bool = False, kritarc: Path | None =
     target = root / PLUGIN_NAME
     copy_tree(package, target, link=link)
     copy_tree(desktop, root / DESKTOP_FILE, link=link)
-    write_location(target)
+    write_location(target, linked=link)
+    install_kit(target, link=link)
     set_enabled(kritarc or default_kritarc(), True)
     return target
 
@@ -65,9 +101,9 @@ def uninstall(dest: Path | None = None, kritarc: Path | None = None) -> list[Pat
     target = root / PLUGIN_NAME
     removed: list[Path] = []
     if target.is_symlink():
-        location = target.resolve() / LOCATION_FILE
-        if remove_path(location):
-            removed.append(location)
+        for extra in (target.resolve() / LOCATION_FILE, target.resolve() / hostkit.KIT_FILE):
+            if remove_path(extra):
+                removed.append(extra)
     for path in (target, root / DESKTOP_FILE):
         if remove_path(path):
             removed.append(path)

@@ -1,7 +1,7 @@
 """pixcut for Krita: Remove Background actions and a docker (stdlib + PyQt5 + Krita API only).
 
 Outside Krita (unit tests, the installer) importing the package registers nothing, so
-``pixcut_krita.logic`` stays importable without Krita or PyQt5.
+``pixcut_krita.pixels`` and the kit stay importable without Krita or PyQt5.
 """
 
 try:

@@ -6,7 +6,7 @@ from krita import DockWidget
 from PyQt5.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from . import store
-from .form import OptionsForm
+from .form import OptionsForm, list_models
 
 DOCKER_ID = "pixcut_docker"
 
@@ -21,6 +21,7 @@ class PixcutDocker(DockWidget):
         self.form = OptionsForm(body)
         self.form.set_settings(store.load())
         self.form.edited.connect(self._save)
+        list_models(self.form)
         button = QPushButton("Remove Background", body)
         button.setObjectName("pixcut_run")
         button.clicked.connect(self._run)
@@ -32,7 +33,7 @@ class PixcutDocker(DockWidget):
         store.bus.changed.connect(self._reload)
 
     def _save(self) -> None:
-        store.save(self.form.settings(store.load()))
+        store.save(self.form.settings())
 
     def _reload(self) -> None:
         self.form.set_settings(store.load())

@@ -11,15 +11,10 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from PyQt5.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox, QVBoxLayout
 
 from . import layers, store
-from .form import OptionsForm
-from .logic import (
-    PixcutPluginError,
-    cutout_name,
-    encode_png,
-    find_executable,
-    placement,
-    remove_arguments,
-)
+from . import pixcut_hostkit as kit
+from .form import OptionsForm, list_models
+from .job import HOST, find_pixcut
+from .pixels import encode_png
 
 ACTION_ID = "pixcut_remove_background"
 REPEAT_ACTION_ID = "pixcut_remove_background_repeat"
@@ -35,6 +30,7 @@ class _Status(QObject):
 
 status = _Status()
 _running: dict = {}
+_noticed: list = []
 
 
 def main_window():
@@ -46,15 +42,14 @@ def show_error(message: str) -> None:
     QMessageBox.critical(main_window(), f"pixcut: {TITLE}", message)
 
 
-def ask_consent() -> bool:
-    """Ask once before the first upload to the Pixian cloud; remember a yes."""
-    if store.has_consent():
+def ask_consent(settings: kit.Settings) -> bool:
+    """Ask once before the first upload to the Pixian cloud (the kit's rule); remember a yes."""
+    if not kit.consent_needed(settings, store.has_consent()):
         return True
     answer = QMessageBox.question(
         main_window(),
         "pixcut: upload to Pixian",
-        "The Pixian cloud backend uploads this layer's pixels to pixian.ai for processing.\n\n"
-        "Allow uploads to Pixian? (You will not be asked again.)",
+        f"{kit.CONSENT_QUESTION}\n\n{kit.CONSENT_DETAIL}",
         QMessageBox.Yes | QMessageBox.No,
         QMessageBox.No,
     )
@@ -71,6 +66,7 @@ def ask_settings() -> bool:
     dialog.setWindowTitle(TITLE)
     form = OptionsForm(dialog)
     form.set_settings(store.load())
+    list_models(form)
     buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, dialog)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
@@ -79,7 +75,7 @@ def ask_settings() -> bool:
     layout.addWidget(buttons)
     if dialog.exec_() != QDialog.Accepted:
         return False
-    store.save(form.settings(store.load()))
+    store.save(form.settings())
     return True
 
 
@@ -92,30 +88,31 @@ def remove_background(with_dialog: bool = False) -> None:
         return
     try:
         _start(store.load())
-    except PixcutPluginError as error:
+    except kit.HostError as error:
         _report("error", str(error))
 
 
-def _start(settings) -> None:
+def _start(settings: kit.Settings) -> None:
     """Export the layer, build the command and launch pixcut; insertion happens in ``_on_done``."""
-    settings.validate()
     doc, source = layers.active_source()
-    if settings.uploads_to_pixian and not ask_consent():
-        raise PixcutPluginError("Cancelled: uploading to the Pixian cloud was not allowed.")
-    command = find_executable(settings.executable, PLUGIN_DIR)
+    command = find_pixcut()
+    if not ask_consent(settings):
+        raise kit.HostError("Cancelled: uploading to the Pixian cloud was not allowed.")
     exported = layers.export_layer(source)
-    workdir = tempfile.mkdtemp(prefix="pixcut-krita-")
+    workdir = tempfile.mkdtemp(prefix="pixcut-krita-", dir=kit.shared_work_dir(kit.detect_sandbox()))
     input_path = os.path.join(workdir, "layer.png")
-    output_path = os.path.join(workdir, "cutout.png")
-    with open(input_path, "wb") as handle:
-        handle.write(encode_png(exported.rgba, exported.width, exported.height))
-    argv = command + remove_arguments(settings, input_path, output_path)
+    output_path = os.path.join(workdir, "result.png")
+    try:
+        argv = command + kit.remove_arguments(settings, input_path, output_path)
+        with open(input_path, "wb") as handle:
+            handle.write(encode_png(exported.rgba, exported.width, exported.height))
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     from .job import RemovalJob
 
-    job = RemovalJob(argv, settings.timeout, main_window(), f"Removing the background of {source.name()}...")
-    _running.update(
-        job=job, doc=doc, source=source, exported=exported, workdir=workdir, output=output_path, settings=settings
-    )
+    job = RemovalJob(argv, store.timeout(), main_window(), f"Removing the background of {source.name()}...")
+    _running.update(job=job, doc=doc, source=source, exported=exported, workdir=workdir, settings=settings)
     job.done.connect(_on_done)
     job.start()
 
@@ -126,12 +123,16 @@ def _on_done(outcome: str, payload) -> None:
     try:
         if outcome == "ok":
             _insert(run, payload)
-            _report("ok", cutout_name(run["source"].name()))
+            notice = kit.stale_notice(kit.read_location(PLUGIN_DIR), payload.start, HOST, run["job"].pixcut)
+            if notice and not _noticed:
+                _noticed.append(notice)  # once per Krita session
+                QMessageBox.information(main_window(), f"pixcut: {TITLE}", notice)
+            _report("ok", kit.cutout_name(run["source"].name()))
         elif outcome == "cancelled":
             _report("cancelled", "")
         else:
             _report("error", str(payload))
-    except PixcutPluginError as error:
+    except kit.HostError as error:
         _report("error", str(error))
     except Exception as error:  # never leave Krita's traceback dialog behind
         _report("error", f"Could not insert the result: {error}")
@@ -142,15 +143,22 @@ def _on_done(outcome: str, payload) -> None:
             job.deleteLater()
 
 
-def _insert(run: dict, result: dict) -> None:
-    """Decode the result PNG and place it by the contract's placement rule."""
-    doc, source, exported = run["doc"], run["source"], run["exported"]
+def _insert(run: dict, outcome: kit.Outcome) -> None:
+    """Decode the result PNG and place it by the contract's placement rule, as the chosen output."""
+    doc, source, exported, settings = run["doc"], run["source"], run["exported"], run["settings"]
     if not layers.is_attached(doc, source):
-        raise PixcutPluginError("The source layer was removed while pixcut ran; nothing was inserted.")
-    width, height, rgba = layers.read_result(result.get("output") or run["output"])
-    x, y = placement(exported.x, exported.y, result.get("input_foreground"), result.get("result_foreground"))
-    insert = layers.insert_mask if run["settings"].output_mode == "mask" else layers.insert_layer
-    insert(doc, source, rgba, x, y, width, height)
+        raise kit.HostError("The source layer was removed while pixcut ran; nothing was inserted.")
+    result = kit.cutout(outcome)
+    x, y = kit.placement(exported.x, exported.y, result)
+    if settings.output_mode == "layer":
+        width, height, rgba = layers.read_result(result.output)
+        layers.insert_layer(doc, source, rgba, x, y, width, height)
+        return
+    width, height, mask = layers.read_mask(result.output)
+    if settings.output_mode == "mask":
+        layers.insert_mask(doc, source, mask, x, y, width, height)
+    else:
+        layers.select_mask(doc, mask, x, y, width, height)
 
 
 def _report(outcome: str, message: str) -> None:

@@ -1,135 +1,196 @@
-"""The options form shared by the docker and the Remove Background dialog."""
+"""The options form shared by the docker and the Remove Background dialog.
+
+Built from the host kit's schema: the same options, labels, defaults and modes as in GIMP. The
+options that only shape a new layer sit in their own group, greyed out in mask and selection
+modes (a mask is always the layer's own alpha). The model menu lists the installed models from
+``pixcut models list --json`` (read in the background) and says how to pull the others.
+"""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import QProcess, Qt, pyqtSignal
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (
     QCheckBox,
     QColorDialog,
     QComboBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
-from .logic import Settings
+from . import pixcut_hostkit as kit
 
-BACKEND_LABELS = (("local", "Offline engine"), ("pixian", "Pixian cloud"), ("endpoint", "Custom endpoint"))
-ALIGN_LABELS = (("top", "Top"), ("middle", "Middle"), ("bottom", "Bottom"))
-MODE_LABELS = (("layer", "New layer"), ("mask", "Transparency mask on a copy"))
-
-
-def _combo(items, name: str) -> QComboBox:
-    combo = QComboBox()
-    combo.setObjectName(name)
-    for value, label in items:
-        combo.addItem(label, value)
-    return combo
-
-
-def _line(name: str, placeholder: str) -> QLineEdit:
-    edit = QLineEdit()
-    edit.setObjectName(name)
-    edit.setPlaceholderText(placeholder)
-    return edit
+LABELS = {"backend": kit.BACKEND_LABELS, "output_mode": kit.MODE_LABELS}
 
 
 class OptionsForm(QWidget):
-    """Edits a :class:`Settings`; ``edited`` fires on every user change."""
+    """Edits a :class:`kit.Settings`; ``edited`` fires on every user change."""
 
     edited = pyqtSignal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.backend = _combo(BACKEND_LABELS, "backend")
-        self.endpoint = _line("endpoint", "https://host/api/v2/remove-background")
-        self.test = QCheckBox("Test mode (free, watermarked)")
-        self.test.setObjectName("test")
-        self.background_color = _line("background_color", "transparent, or #RRGGBB")
-        self.crop = QCheckBox("Crop to foreground")
-        self.crop.setObjectName("crop_to_foreground")
-        self.margin = _line("margin", "e.g. 10px or 5%")
-        self.target_size = _line("target_size", "e.g. 800 600")
-        self.alignment = _combo(ALIGN_LABELS, "vertical_alignment")
-        self.output_mode = _combo(MODE_LABELS, "output_mode")
-        self._build()
+        self.widgets: dict[str, QWidget] = {}
+        general = QFormLayout()
+        layer_only = QFormLayout()
+        for option in kit.OPTIONS:
+            widget = self._widget(option)
+            self.widgets[option.name] = widget
+            target = layer_only if option.modes == kit.LAYER_ONLY else general
+            row = self._with_picker(widget) if option.name == "background_color" else widget
+            target.addRow("" if option.kind == "bool" else option.label, row)
+        self.model_hint = QLabel("")
+        self.model_hint.setObjectName("model_hint")
+        self.model_hint.setWordWrap(True)
+        self.model_hint.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the pull commands can be copied
+        general.addRow("", self.model_hint)
+        self.layer_group = QGroupBox("New layer only (mask and selection use the layer's own alpha)")
+        self.layer_group.setObjectName("layer_only")
+        self.layer_group.setLayout(layer_only)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(general)
+        layout.addWidget(self.layer_group)
+        self._models = QProcess(self)
+        self._models.finished.connect(self._models_listed)
         self._connect()
 
-    def _build(self) -> None:
+    # ---------------------------------------------------------------- building
+
+    def _widget(self, option: kit.Option) -> QWidget:
+        if option.kind == "bool":
+            widget: QWidget = QCheckBox(option.label)
+        elif option.kind == "choice":
+            widget = QComboBox()
+            for value in option.choices:
+                widget.addItem(LABELS.get(option.name, {}).get(value, value.capitalize()), value)
+        elif option.name == "model":
+            widget = QComboBox()
+            widget.setEditable(True)  # a model path or a name not listed still works
+            widget.addItem("pixcut's default model", "")
+        else:
+            widget = QLineEdit()
+        widget.setObjectName(option.name)
+        widget.setToolTip(option.help)
+        return widget
+
+    def _with_picker(self, edit: QWidget) -> QWidget:
         picker = QToolButton()
         picker.setText("...")
         picker.setToolTip("Pick a background colour")
         picker.clicked.connect(self._pick_color)
-        color_row = QHBoxLayout()
-        color_row.setContentsMargins(0, 0, 0, 0)
-        color_row.addWidget(self.background_color)
-        color_row.addWidget(picker)
-        layout = QFormLayout(self)
-        layout.addRow("Backend", self.backend)
-        layout.addRow("Endpoint", self.endpoint)
-        layout.addRow("", self.test)
-        layout.addRow("Background", color_row)
-        layout.addRow("", self.crop)
-        layout.addRow("Margin", self.margin)
-        layout.addRow("Target size", self.target_size)
-        layout.addRow("Vertical align", self.alignment)
-        layout.addRow("Output", self.output_mode)
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(edit)
+        box.addWidget(picker)
+        return row
 
     def _connect(self) -> None:
-        for combo in (self.backend, self.alignment, self.output_mode):
-            combo.currentIndexChanged.connect(self._changed)
-        for box in (self.test, self.crop):
-            box.toggled.connect(self._changed)
-        for edit in (self.endpoint, self.background_color, self.margin, self.target_size):
-            edit.editingFinished.connect(self._changed)
+        for widget in self.widgets.values():
+            if isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._changed)
+                if widget.isEditable():
+                    widget.lineEdit().editingFinished.connect(self._changed)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self._changed)
+            else:
+                widget.editingFinished.connect(self._changed)
+
+    # ---------------------------------------------------------------- models
+
+    def list_models(self, pixcut: list[str]) -> None:
+        """Ask pixcut for its catalogue in the background; the menu fills when it answers."""
+        if self._models.state() == QProcess.NotRunning and pixcut:
+            self._models.start(pixcut[0], pixcut[1:] + kit.models_arguments())
+            self._pixcut = pixcut
+
+    def _models_listed(self, exit_code: int, _status) -> None:
+        text = bytes(self._models.readAllStandardOutput()).decode("utf-8", "replace")
+        self.show_models(kit.model_menu(text, exit_code, getattr(self, "_pixcut", ["pixcut"])))
+
+    def show_models(self, menu: kit.ModelMenu) -> None:
+        combo = self.widgets["model"]
+        current = self._value("model")
+        combo.blockSignals(True)
+        combo.clear()
+        for name, label in menu.installed:
+            combo.addItem(label, name)
+        self._set_combo(combo, current)
+        combo.blockSignals(False)
+        self.model_hint.setText(kit.pull_hint(menu))
+        self.model_hint.setToolTip("\n".join(command for _name, command in menu.pullable))
+
+    # ---------------------------------------------------------------- values
 
     def _changed(self, *_args) -> None:
-        self.endpoint.setEnabled(self.backend.currentData() == "endpoint")
+        self._update_enabled()
         self.edited.emit()
 
+    def _update_enabled(self) -> None:
+        mode = self._value("output_mode")
+        self.layer_group.setEnabled(mode == "layer")
+        self.widgets["endpoint"].setEnabled(self._value("backend") == "endpoint")
+
     def _pick_color(self) -> None:
-        initial = QColor(self.background_color.text() or "#ffffff")
-        color = QColorDialog.getColor(initial, self, "Background colour")
+        edit = self.widgets["background_color"]
+        color = QColorDialog.getColor(QColor(edit.text() or "#ffffff"), self, "Background colour")
         if color.isValid():
-            self.background_color.setText(color.name())
+            edit.setText(color.name())
             self._changed()
 
-    def set_settings(self, settings: Settings) -> None:
+    @staticmethod
+    def _set_combo(combo: QComboBox, value: str) -> None:
+        index = combo.findData(value)
+        if index < 0 and combo.isEditable() and value:
+            combo.addItem(value, value)
+            index = combo.count() - 1
+        combo.setCurrentIndex(max(0, index))
+
+    def _value(self, name: str):
+        widget = self.widgets[name]
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if isinstance(widget, QComboBox):
+            if widget.isEditable() and widget.currentText() != widget.itemText(widget.currentIndex()):
+                return widget.currentText().strip()
+            return widget.currentData()
+        return widget.text().strip()
+
+    def set_settings(self, settings: kit.Settings) -> None:
         """Show ``settings`` without emitting ``edited`` (a reload is not an edit)."""
-        self.blockSignals(True)
-        for widget in self.findChildren(QWidget):
+        for widget in [self, *self.findChildren(QWidget)]:
             widget.blockSignals(True)
         try:
-            self.backend.setCurrentIndex(max(0, self.backend.findData(settings.backend)))
-            self.endpoint.setText(settings.endpoint)
-            self.endpoint.setEnabled(settings.backend == "endpoint")
-            self.test.setChecked(settings.test)
-            self.background_color.setText(settings.background_color)
-            self.crop.setChecked(settings.crop_to_foreground)
-            self.margin.setText(settings.margin)
-            self.target_size.setText(settings.target_size)
-            self.alignment.setCurrentIndex(max(0, self.alignment.findData(settings.vertical_alignment)))
-            self.output_mode.setCurrentIndex(max(0, self.output_mode.findData(settings.output_mode)))
+            for name, widget in self.widgets.items():
+                value = getattr(settings, name)
+                if isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                elif isinstance(widget, QComboBox):
+                    self._set_combo(widget, value)
+                else:
+                    widget.setText(value)
+            self._update_enabled()
         finally:
-            for widget in self.findChildren(QWidget):
+            for widget in [self, *self.findChildren(QWidget)]:
                 widget.blockSignals(False)
-            self.blockSignals(False)
 
-    def settings(self, base: Settings) -> Settings:
-        """The form's values on top of ``base`` (which carries what the form does not show)."""
-        return Settings(
-            backend=self.backend.currentData(),
-            endpoint=self.endpoint.text().strip(),
-            test=self.test.isChecked(),
-            background_color=self.background_color.text().strip(),
-            crop_to_foreground=self.crop.isChecked(),
-            margin=self.margin.text().strip(),
-            target_size=self.target_size.text().strip(),
-            vertical_alignment=self.alignment.currentData(),
-            output_mode=self.output_mode.currentData(),
-            timeout=base.timeout,
-            executable=base.executable,
-        )
+    def settings(self) -> kit.Settings:
+        """The form's values."""
+        return kit.Settings.from_mapping({name: self._value(name) for name in self.widgets})
+
+
+def list_models(form: OptionsForm) -> None:
+    """Fill the form's model menu from the pixcut the plug-in would run (quietly skipped when none is found)."""
+    from .job import find_pixcut
+
+    try:
+        form.list_models(find_pixcut())
+    except kit.HostError as error:
+        form.show_models(kit.ModelMenu([("", "pixcut's default model")], [], str(error)))

@@ -1,7 +1,8 @@
-"""Run ``pixcut remove --json`` in a QProcess with a progress dialog, a Cancel and a timeout.
+"""Run ``pixcut`` in a QProcess with a progress dialog, a Cancel and a timeout.
 
 The core runs as a separate process so Krita's GUI thread never blocks on the model or the
-network, and so a Cancel can kill it outright. Results come back through ``done``.
+network, and so a Cancel can kill it outright. The host kit reads the events; results come back
+through ``done``.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 from PyQt5.QtCore import QObject, QProcess, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog
 
-from .logic import EventReader, failure_message
+from . import pixcut_hostkit as kit
 
+HOST = "krita"
 _STDERR_LIMIT = 20000
 
 
 class RemovalJob(QObject):
-    """One pixcut run.
+    """One ``pixcut remove --json`` run.
 
-    ``done(status, payload)``: ("ok", result event) | ("error", message) | ("cancelled", "").
+    ``done(status, payload)``: ("ok", Outcome) | ("error", message) | ("cancelled", "").
     """
 
     done = pyqtSignal(str, object)
@@ -26,7 +28,7 @@ class RemovalJob(QObject):
         super().__init__(parent_widget)
         self._argv = argv
         self._timeout_s = timeout_s
-        self._reader = EventReader()
+        self._reader = kit.EventReader(HOST, argv[: argv.index("remove")] if "remove" in argv else argv[:1])
         self._stderr = ""
         self._finished = False
         self._why_killed = ""
@@ -39,6 +41,10 @@ class RemovalJob(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timeout)
         self._progress = self._make_progress(parent_widget, label)
+
+    @property
+    def pixcut(self) -> list[str]:
+        return self._reader.pixcut
 
     def _make_progress(self, parent_widget, label: str) -> QProgressDialog:
         """A busy indicator (the core reports stages, not percentages) whose Cancel kills the run."""
@@ -71,10 +77,9 @@ class RemovalJob(QObject):
         self._kill("timeout")
 
     def _read_stdout(self) -> None:
-        text = bytes(self._process.readAllStandardOutput()).decode("utf-8", "replace")
-        self._reader.feed(text)
-        if self._reader.outcome.progress:
-            self._progress.setLabelText(f"Removing background: {self._reader.outcome.progress}...")
+        self._reader.feed(bytes(self._process.readAllStandardOutput()).decode("utf-8", "replace"))
+        if self._reader.outcome.stage:
+            self._progress.setLabelText(f"Removing background: {self._reader.outcome.stage}...")
 
     def _read_stderr(self) -> None:
         text = bytes(self._process.readAllStandardError()).decode("utf-8", "replace")
@@ -96,11 +101,11 @@ class RemovalJob(QObject):
         elif exit_status != QProcess.NormalExit:
             self._finish("error", "pixcut crashed.\n" + "\n".join(self._stderr.strip().splitlines()[-5:]))
         else:
-            message = failure_message(self._reader.outcome, exit_code, self._stderr)
+            message = kit.failure_message(self._reader.outcome, exit_code, self._stderr, HOST, self.pixcut)
             if message:
                 self._finish("error", message)
             else:
-                self._finish("ok", self._reader.outcome.result)
+                self._finish("ok", self._reader.outcome)
 
     def _finish(self, status: str, payload) -> None:
         if self._finished:
@@ -112,3 +117,13 @@ class RemovalJob(QObject):
         self._progress.hide()
         self._progress.deleteLater()
         self.done.emit(status, payload)
+
+
+def find_pixcut() -> list[str]:
+    """The pixcut command (the user's 'executable' setting, PATH, the installer's record; Flatpak-aware)."""
+    import os
+
+    from . import store
+
+    plugin_dir = os.path.dirname(os.path.abspath(__file__))
+    return kit.find_pixcut(HOST, plugin_dir, store.executable(), sandbox=kit.detect_sandbox())

@@ -11,14 +11,8 @@ from krita import Krita, Selection
 from PyQt5.QtCore import QByteArray
 from PyQt5.QtGui import QImage
 
-from .logic import (
-    PixcutPluginError,
-    alpha_channel,
-    bgra_to_rgba,
-    check_layer_format,
-    cutout_name,
-    rgba_to_bgra,
-)
+from .pixcut_hostkit import HostError, cutout_name
+from .pixels import bgra_to_rgba, check_layer_format, rgba_to_bgra
 
 MASK_NAME = "pixcut mask"
 
@@ -38,11 +32,11 @@ def active_source():
     """(document, paint layer) the action works on, or a clear refusal."""
     doc = Krita.instance().activeDocument()
     if doc is None:
-        raise PixcutPluginError("Open an image first: there is no active document.")
+        raise HostError("Open an image first: there is no active document.")
     node = doc.activeNode()
     if node is None or node.type() != "paintlayer":
         kind = node.type() if node is not None else "nothing"
-        raise PixcutPluginError(f"Select a paint layer (the active node is {kind}).")
+        raise HostError(f"Select a paint layer (the active node is {kind}).")
     check_layer_format(node.colorModel(), node.colorDepth())
     return doc, node
 
@@ -51,7 +45,7 @@ def export_layer(node) -> Exported:
     """The layer's pixels within its bounds: Krita stores RGBA/U8 as B,G,R,A with straight alpha."""
     bounds = node.bounds()
     if bounds.width() <= 0 or bounds.height() <= 0:
-        raise PixcutPluginError(f"The layer {node.name()!r} is empty.")
+        raise HostError(f"The layer {node.name()!r} is empty.")
     data = bytes(node.pixelData(bounds.x(), bounds.y(), bounds.width(), bounds.height()))
     return Exported(bounds.x(), bounds.y(), bounds.width(), bounds.height(), bgra_to_rgba(data))
 
@@ -65,7 +59,7 @@ def read_result(path: str) -> tuple[int, int, bytes]:
     """
     image = QImage(path)
     if image.isNull():
-        raise PixcutPluginError(f"Could not read pixcut's result ({path}): not a PNG Qt can decode.")
+        raise HostError(f"Could not read pixcut's result ({path}): not a PNG Qt can decode.")
     image = image.convertToFormat(QImage.Format_RGBA8888)
     width, height, stride = image.width(), image.height(), image.bytesPerLine()
     bits = image.constBits()
@@ -73,6 +67,21 @@ def read_result(path: str) -> tuple[int, int, bytes]:
     data = bytes(bits)
     if stride != width * 4:  # rows are 32-bit aligned, so never for RGBA8888; cheap to be sure
         data = b"".join(data[y * stride : y * stride + width * 4] for y in range(height))
+    return width, height, data
+
+
+def read_mask(path: str) -> tuple[int, int, bytes]:
+    """pixcut's mask PNG (``--output-type mask``: 8-bit grey) as ``(width, height, one byte per pixel)``."""
+    image = QImage(path)
+    if image.isNull():
+        raise HostError(f"Could not read pixcut's mask ({path}): not a PNG Qt can decode.")
+    image = image.convertToFormat(QImage.Format_Grayscale8)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    bits = image.constBits()
+    bits.setsize(stride * height)
+    data = bytes(bits)
+    if stride != width:  # Grayscale8 rows are padded to 32 bits
+        data = b"".join(data[y * stride : y * stride + width] for y in range(height))
     return width, height, data
 
 
@@ -97,22 +106,31 @@ def insert_layer(doc, source, rgba: bytes, x: int, y: int, width: int, height: i
     return layer
 
 
-def insert_mask(doc, source, rgba: bytes, x: int, y: int, width: int, height: int):
-    """Add a copy of ``source`` directly above it, carrying a transparency mask made of the alpha."""
+def insert_mask(doc, source, mask: bytes, x: int, y: int, width: int, height: int):
+    """Add a copy of ``source`` directly above it, carrying a transparency mask holding ``mask``."""
     selection = Selection()
-    selection.setPixelData(QByteArray(alpha_channel(rgba)), x, y, width, height)
+    selection.setPixelData(QByteArray(mask), x, y, width, height)
     copy = source.duplicate()
     copy.setName(cutout_name(source.name()))
     if hasattr(doc, "createTransparencyMask"):  # Krita 5.2+: the whole insertion is one undo step
-        mask = doc.createTransparencyMask(MASK_NAME)
-        mask.setSelection(selection)
-        copy.addChildNode(mask, None)
+        node = doc.createTransparencyMask(MASK_NAME)
+        node.setSelection(selection)
+        copy.addChildNode(node, None)
         source.parentNode().addChildNode(copy, source)
     else:
         source.parentNode().addChildNode(copy, source)
         _mask_from_selection(doc, copy, selection)
     _finish(doc, copy)
     return copy
+
+
+def select_mask(doc, mask: bytes, x: int, y: int, width: int, height: int) -> None:
+    """Replace the document's selection with ``mask`` placed at (x, y)."""
+    selection = Selection()
+    selection.setPixelData(QByteArray(mask), x, y, width, height)
+    doc.setSelection(selection)
+    doc.refreshProjection()
+    doc.waitForDone()
 
 
 def _mask_from_selection(doc, copy, selection) -> None:
@@ -122,7 +140,7 @@ def _mask_from_selection(doc, copy, selection) -> None:
     """
     if Krita.instance().activeDocument() is not doc and Krita.instance().activeDocument() != doc:
         copy.remove()
-        raise PixcutPluginError("Mask mode needs the image to stay the active document while it runs.")
+        raise HostError("Mask mode needs the image to stay the active document while it runs.")
     previous = doc.selection()
     doc.setSelection(selection)
     doc.setActiveNode(copy)
@@ -133,7 +151,7 @@ def _mask_from_selection(doc, copy, selection) -> None:
     masks = [child for child in copy.childNodes() if child.type() == "transparencymask"]
     if not masks:
         copy.remove()
-        raise PixcutPluginError("Krita did not create the transparency mask.")
+        raise HostError("Krita did not create the transparency mask.")
     masks[-1].setName(MASK_NAME)
 
 

@@ -182,7 +182,7 @@ def save_pixels(node, out_dir: str, stem: str) -> bytes:
 
 def save_png(node, out_dir: str, stem: str) -> str:
     """The source exactly as the plug-in exports it (same codec), to run pixcut on it directly."""
-    from pixcut_krita.logic import bgra_to_rgba, encode_png
+    from pixcut_krita.pixels import bgra_to_rgba, encode_png
 
     _x, _y, w, h = bounds(node)
     path = os.path.join(out_dir, stem + ".png")
