@@ -170,6 +170,12 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 SRGB_ICC = _SRGB.tobytes()
 
 
+def _exif_copy(exif: Image.Exif) -> Image.Exif:
+    copy = Image.Exif()
+    copy.load(exif.tobytes())
+    return copy
+
+
 def _read_metadata(image: Image.Image) -> OutputMetadata:
     """The ICC profile, EXIF (orientation reset to 1: the pixels are made upright) and XMP of a file."""
     icc = image.info.get("icc_profile") or None
@@ -178,6 +184,7 @@ def _read_metadata(image: Image.Image) -> OutputMetadata:
         exif = image.getexif()
         if len(exif):
             if 0x0112 in exif:
+                exif = _exif_copy(exif)  # getexif() is the image's own: a caller's PIL image stays as given
                 exif[0x0112] = 1
             exif_bytes = exif.tobytes()
     except Exception:  # a broken EXIF block is dropped, not fatal
@@ -278,7 +285,8 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     if image.mode in ("RGB", "RGBA"):
         return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        maximum = image.getextrema()[1] or 1
+        maximum = image.getextrema()[1]
+        assert not isinstance(maximum, tuple)  # one band: getextrema gives (low, high) numbers
         divisor = 257.0 if maximum > 255 else 1.0
         return image.point(lambda v: v / divisor).convert("L").convert("RGB")
     if image.mode == "F":

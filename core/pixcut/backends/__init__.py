@@ -19,7 +19,7 @@ from PIL import Image
 
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError
-from pixcut.imageio import read_bytes
+from pixcut.imageio import load_input, read_bytes
 from pixcut.options import RemovalOptions, parse_endpoint, parse_threads
 from pixcut.result import RemovalResult
 
@@ -41,9 +41,13 @@ class ImageInput:
         if isinstance(source, ImageInput):
             return source
         if isinstance(source, Image.Image):
+            # The same reader rules as a file (imageio.load_input): EXIF orientation applied,
+            # 16-bit scaled rather than clipped, the input size limit. The upright 8-bit result
+            # is what travels, so no backend reads the orientation a second time.
+            loaded = load_input(source)
             buffer = io.BytesIO()
-            image = source if source.mode in ("RGB", "RGBA", "L", "LA") else source.convert("RGBA")
-            image.save(buffer, "PNG", compress_level=1)
+            icc = source.info.get("icc_profile")
+            loaded.image.save(buffer, "PNG", compress_level=1, **({"icc_profile": icc} if icc else {}))
             return cls(data=buffer.getvalue(), filename="image.png")
         if isinstance(source, str) and source.startswith(("http://", "https://")):
             return cls(url=source)

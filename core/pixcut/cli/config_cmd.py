@@ -10,11 +10,11 @@ import argparse
 import getpass
 import sys
 
-from pixcut.config import config_path, load_config, update_config
+from pixcut.config import MODEL_FAMILIES, config_path, load_config, update_config
 from pixcut.errors import OptionsError
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("config", help="credentials and defaults", description=__doc__)
     sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
 
@@ -31,6 +31,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     backend.add_argument("--endpoint", help="default endpoint for the pixian backend")
     backend.set_defaults(func=set_backend)
 
+    model = sub.add_parser("set-model", help="the default offline model (every command, serve, the API, doctor)")
+    model.add_argument("model", metavar="NAME", help="a catalogue name (pixcut models list) or an .onnx path")
+    model.add_argument("--model-family", choices=MODEL_FAMILIES, help="the family of an .onnx file")
+    model.set_defaults(func=set_model)
+
+    clear_model = sub.add_parser("clear-model", help="back to the built-in default model (u2netp)")
+    clear_model.set_defaults(
+        func=lambda args: print(f"default model: u2netp ({update_config(model=None, model_family=None)})") or 0
+    )
+
     show = sub.add_parser("show", help="show the configuration (the secret is masked)")
     show.set_defaults(func=show_config)
 
@@ -39,11 +49,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def set_credentials(args: argparse.Namespace) -> int:
-    api_id = args.api_id or input("Pixian API id: ").strip()
-    if args.secret_stdin:
-        secret = sys.stdin.readline().strip()
-    else:
-        secret = getpass.getpass("Pixian API secret (not shown): ").strip()
+    try:
+        api_id = args.api_id or input("Pixian API id: ").strip()
+        if args.secret_stdin:
+            secret = sys.stdin.readline().strip()
+        else:
+            secret = getpass.getpass("Pixian API secret (not shown): ").strip()
+    except EOFError:  # Ctrl-D or a closed standard input: nothing stored, one line, exit 2
+        print(file=sys.stderr)
+        raise OptionsError("no credentials given (end of input); nothing was stored") from None
     if not api_id or not secret:
         raise OptionsError("both the API id and the secret are needed")
     path = update_config(api_id=api_id, api_secret=secret)
@@ -60,6 +74,29 @@ def clear_credentials(args: argparse.Namespace) -> int:
 def set_backend(args: argparse.Namespace) -> int:
     path = update_config(backend=args.backend, endpoint=args.endpoint)
     print(f"default backend: {args.backend} ({path})")
+    return 0
+
+
+def set_model(args: argparse.Namespace) -> int:
+    """Check the choice the way the engine will (catalogue name, or a file with a declared family)."""
+    from pixcut.backends.local import engine_module
+
+    engine_module()  # a ModelError naming what to install on a base install
+    from pixcut.engine.models import catalogue, installed_file, resolve_model
+
+    known = catalogue()
+    spec = known.get(args.model)
+    if spec is not None:
+        if args.model_family and args.model_family != spec.family:
+            raise OptionsError(f"{spec.name} is a {spec.family} model; --model-family only applies to .onnx files")
+        value, family = spec.name, None
+        if installed_file(spec) is None:
+            print(f"note: {spec.name} is not installed yet: pixcut models pull {spec.name}")
+    else:
+        resolved = resolve_model(args.model, family=args.model_family)  # refuses an undeclared file
+        value, family = str(resolved.path), args.model_family
+    path = update_config(model=value, model_family=family)
+    print(f"default model: {value}{f' [{family}]' if family else ''} ({path})")
     return 0
 
 

@@ -10,7 +10,8 @@ import importlib
 import sys
 
 from pixcut import __version__
-from pixcut.errors import OptionsError, PixcutError
+from pixcut.cli.reporting import error_text
+from pixcut.errors import OptionsError, PixcutError, describe_exception
 
 SUBCOMMANDS = (
     "pixcut.cli.remove",
@@ -47,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         print("pixcut: interrupted", file=sys.stderr)
         return 130
     except PixcutError as exc:
-        print(f"pixcut: error: {exc.message}", file=sys.stderr)
+        print(f"pixcut: error: {error_text(exc.to_json())}", file=sys.stderr)
         return 2 if isinstance(exc, OptionsError) else 1
+    except MemoryError as exc:  # one line, never an empty message or a traceback
+        print(f"pixcut: error: {error_text(describe_exception(exc))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

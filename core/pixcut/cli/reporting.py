@@ -8,6 +8,19 @@ import threading
 from typing import Any, TextIO
 
 
+def error_text(error: dict[str, Any]) -> str:
+    """The human form of an error object: its message, and the API's code to look it up by
+    (``code 1006``; the table is in docs/server.md), which ``--json`` already carries.
+
+    A plain usage error (``OptionsError``, 1100: a flag's value) names its flag already; no code.
+    """
+    message = str(error.get("message") or error.get("type") or "unknown error")
+    code = error.get("code")
+    if not isinstance(code, int) or error.get("type") == "OptionsError":
+        return message
+    return f"{message} (code {code})"
+
+
 class JsonReporter:
     """One JSON object per line on stdout, flushed: the contract the host plug-ins read."""
 
@@ -46,7 +59,7 @@ class HumanReporter:
             self._line(f"skipped {event['input']} ({event['output']} exists)")
         elif kind == "error":
             where = event.get("input") or "pixcut"
-            self._line(f"error: {where}: {event['error']['message']}")
+            self._line(f"error: {where}: {error_text(event['error'])}")
         elif kind == "summary":
             credits = event["credits_charged"]
             text = f"done: {event['done']}, failed: {event['failed']}, skipped: {event['skipped']}"
