@@ -17,7 +17,7 @@ generic 500 / 1000 so no internal detail (or credential) reaches the client.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,15 +30,17 @@ from pixcut import __version__
 from pixcut.api import remove_background as run_removal
 from pixcut.backends import BASE64_LIMIT, Backend, BackendSettings, ImageInput, create_backend
 from pixcut.errors import OptionsError, PixcutError, RequestTooLargeError, ServerError
-from pixcut.options import FORM_FIELDS
-from pixcut.result import RESULT_HEADERS
+from pixcut.options import FORM_FIELDS, RemovalOptions
+from pixcut.result import RESULT_HEADERS, RemovalResult
 from pixcut.server.auth import BasicAuth
 from pixcut.server.config import ServeConfig
 from pixcut.server.errors import GENERIC_MESSAGE, RouteError, UrlFetchDisabledError, describe, error_body
 from pixcut.server.fetch import FetchPolicy, fetch_url
-from pixcut.server.inputs import parse_input, parse_options
+from pixcut.server.inputs import RequestInput, parse_input, parse_options
 from pixcut.server.limits import RemovalLimiter
 from pixcut.server.middleware import AuthMiddleware, BodyLimitMiddleware
+from pixcut.server.removebg import add_routes as add_removebg_routes
+from pixcut.server.web import add_routes as add_page_routes
 
 API_PATH = "/api/v2/remove-background"
 logger = logging.getLogger("pixcut.server")
@@ -64,7 +66,10 @@ class ServerState:
         start-up with the core's fix-it message rather than on the first request."""
         if self.backend is None:
             self.backend = create_backend(
-                "local", BackendSettings(model=self.config.model, threads=self.config.threads)
+                "local",
+                BackendSettings(
+                    model=self.config.model, model_family=self.config.model_family, threads=self.config.threads
+                ),
             )
         engine = getattr(self.backend, "engine", None)
         self.model = str(getattr(engine, "model_name", None) or getattr(self.backend, "name", "unknown"))
@@ -180,6 +185,9 @@ def create_app(config: ServeConfig) -> FastAPI:
             logger.exception("unexpected error while removing a background")
             return internal_error()
 
+    add_removebg_routes(app, state)
+    add_page_routes(app)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         """Liveness and load: the model in use and how many removals run / wait."""
@@ -205,15 +213,34 @@ async def _remove(request: Request, state: ServerState) -> Response:
     async with request.form(max_files=4, max_fields=64, max_part_size=BASE64_LIMIT + 64 * 1024) as form:
         options = parse_options(form)  # a bad parameter is refused before the image is looked at
         source = await parse_input(form)
+    result = await remove_limited(state, source, options)
+    return Response(content=result.data, media_type=result.content_type, headers=result.headers)
+
+
+async def remove_limited(
+    state: ServerState,
+    source: RequestInput,
+    options: RemovalOptions,
+    adapt: Callable[[ImageInput], RemovalOptions] | None = None,
+) -> RemovalResult:
+    """Every route's way from a parsed request to a result (Pixian and remove.bg alike): the URL
+    policy, a queue place (or 429), the fetch, a worker slot, then ``pixcut.api.remove_background``
+    with the server's backend. ``adapt`` (run in the worker, before the removal) lets an adapter
+    finish options that depend on the image, such as remove.bg's ``scale``."""
     if source.url is not None and not state.config.allow_url_fetch:
-        raise UrlFetchDisabledError("image.url: this server does not fetch URLs (started without --allow-url-fetch)")
+        raise UrlFetchDisabledError(
+            f"{source.field}: this server does not fetch URLs (started without --allow-url-fetch)"
+        )
     backend = state.backend
     if backend is None:
         raise ServerError("the server is still starting", status=503, code=1000)
+
+    def work(image: ImageInput) -> RemovalResult:
+        return run_removal(image, adapt(image) if adapt else options, backend)
+
     async with state.limiter.admit() as ticket:
         data = source.data
         if source.url is not None:
             data = await anyio.to_thread.run_sync(fetch_url, source.url, state.fetch_policy)
         image = ImageInput(data=data, filename=source.filename)
-        result = await ticket.run(run_removal, image, options, backend)
-    return Response(content=result.data, media_type=result.content_type, headers=result.headers)
+        return await ticket.run(work, image)

@@ -46,8 +46,22 @@ class BasicAuth:
             decoded = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise AuthenticationError("Malformed HTTP Basic credentials", status=401, code=AUTH_CODE) from None
-        given_id, sep, given_secret = decoded.partition(b":")
+        self._verify(decoded, "Invalid API credentials")
+
+    def check_api_key(self, key: str | None) -> None:
+        """remove.bg's ``X-Api-Key`` header: the same credentials written ``ID:SECRET``."""
+        if not key:
+            raise AuthenticationError(
+                "Missing API Key: send X-Api-Key: ID:SECRET (this server's API Id and API Secret)",
+                status=401,
+                code=AUTH_CODE,
+            )
+        self._verify(key.strip().encode("utf-8", "surrogateescape"), "Invalid API Key")
+
+    def _verify(self, given: bytes, message: str) -> None:
+        """``ID:SECRET`` against the configured pair; both halves are always compared."""
+        given_id, sep, given_secret = given.partition(b":")
         id_ok = hmac.compare_digest(given_id, self._id)
         secret_ok = hmac.compare_digest(given_secret, self._secret)
         if not (sep and id_ok & secret_ok):
-            raise AuthenticationError("Invalid API credentials", status=401, code=AUTH_CODE)
+            raise AuthenticationError(message, status=401, code=AUTH_CODE)

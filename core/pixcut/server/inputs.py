@@ -69,15 +69,16 @@ async def parse_input(form: FormData) -> RequestInput:
     return RequestInput(name, url=url)
 
 
-def decode_base64(text: str) -> bytes:
-    """The API's ``image.base64``: at most 1,000,000 characters; whitespace is tolerated."""
-    if len(text) > BASE64_LIMIT:
+def decode_base64(text: str, *, field: str = "image.base64", limit: int = BASE64_LIMIT) -> bytes:
+    """A base64 input (the API's ``image.base64``: at most 1,000,000 characters; remove.bg's
+    ``image_file_b64`` passes its own ``field`` and ``limit``); whitespace is tolerated."""
+    if len(text) > limit:
         raise OptionsError(
-            f"image.base64: {len(text):,} characters; at most {BASE64_LIMIT:,} are accepted. "
+            f"{field}: {len(text):,} characters; at most {limit:,} are accepted. "
             f"Upload the image as a file part instead."
         )
     compact = "".join(text.split())
     try:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
-        raise ImageError("Failed to read the supplied image: image.base64 is not valid base64") from None
+        raise ImageError(f"Failed to read the supplied image: {field} is not valid base64") from None

@@ -16,24 +16,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pixcut.errors import PixcutError, RequestTooLargeError
 from pixcut.server.auth import BasicAuth
 from pixcut.server.errors import describe, error_body
+from pixcut.server.removebg import REMOVEBG_PATH
+from pixcut.server.removebg import error_response as removebg_error_response
+from pixcut.server.web import is_page_path
 
 
 def header_value(scope: Scope, name: bytes) -> str | None:
     """The first value of a request header (ASGI gives lower-case names), or None."""
-    for key, value in scope.get("headers", ()):
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])  # ASGI: (name, value) byte pairs
+    for key, value in headers:
         if key == name:
             return value.decode("latin-1")
     return None
 
 
 async def send_error(exc: PixcutError, scope: Scope, receive: Receive, send: Send) -> None:
-    status, code, message, headers = describe(exc)
-    response = JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
+    """The error in the form of the API the path belongs to (remove.bg's for its endpoint)."""
+    if scope.get("path") == REMOVEBG_PATH:
+        response = removebg_error_response(exc)
+    else:
+        status, code, message, headers = describe(exc)
+        response = JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
     await response(scope, receive, send)
 
 
 class AuthMiddleware:
-    """Every HTTP request (API, health, docs) must carry the configured Basic credentials."""
+    """Every HTTP request (API, health, docs) must carry the configured Basic credentials; remove.bg's
+    endpoint also takes them as ``X-Api-Key: ID:SECRET``. The web page's static files are public."""
 
     def __init__(self, app: ASGIApp, auth: BasicAuth) -> None:
         self.app = app
@@ -43,8 +52,16 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        if is_page_path(path):  # the web page's own files: it asks for credentials when the API answers 401
+            await self.app(scope, receive, send)
+            return
+        authorization = header_value(scope, b"authorization")
         try:
-            self.auth.check(header_value(scope, b"authorization"))
+            if path == REMOVEBG_PATH and authorization is None:
+                self.auth.check_api_key(header_value(scope, b"x-api-key"))
+            else:
+                self.auth.check(authorization)
         except PixcutError as exc:
             await send_error(exc, scope, receive, send)
             return
