@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/quality.py [EVAL_DIR] [--split all|even|odd] [--limit N]
+    .venv/bin/python benchmarks/quality.py [EVAL_DIR] [--model NAME|FILE.onnx] [--model-family F]
+        [--no-peer] [--split all|even|odd] [--limit N]
         [--flip/--no-flip] [--guided-radius R] [--guided-eps E] [--gray-guide]
         [--sharpen G] [--sharpen-center C] [--threads T]
 
@@ -10,13 +11,19 @@ EVAL_DIR (or env ``PIXCUT_EVAL_DIR``; default ``../shared/eval/ecssd-dev`` relat
 holds ``images/*.jpg`` and ``gt/*.png`` with the same stems. The eval data is research-only and
 is read in place, never copied.
 
+``--model`` picks any installed catalogue model (``pixcut models pull NAME``; the model folder is
+``PIXCUT_MODEL_DIR`` or the user's) or an ``.onnx`` file with its ``--model-family``; default: the
+configured default, else u2netp.
+
 Both pipelines run in the same process, image by image (peer, then ours), on the same model
-file, so the timing comparison sees the same machine state. Printed per pipeline:
-MAE, IoU@0.5, edge-band MAE (pixels within 15 px of the ground-truth contour) and seconds per
-image (prediction only: from a decoded RGB image to the mask). Metric definitions follow
-``/work/shared/eval/README.md``. Engine options default to the engine's defaults; the flags
-override them, which is how the defaults were chosen (tune on ``--split even``, check on
-``--split odd``).
+file, so the timing comparison sees the same machine state. The peer is rembg's stock pipeline,
+which for the U^2-Net family (u2netp, u2net, u2net_human_seg, silueta) is the same code for every
+model; other families run without a peer (``--no-peer`` skips it anyway). Printed per pipeline:
+MAE, IoU@0.5, edge-band MAE (pixels within 15 px of the ground-truth contour), seconds per
+image (prediction only: from a decoded RGB image to the mask) and seconds per 1-megapixel photo
+(the bundled sample scaled to 1000x1000, median of 5). Metric definitions follow the eval
+folder's ``README.md``. Engine options default to the engine's defaults; the flags override
+them, which is how the defaults were chosen (tune on ``--split even``, check on ``--split odd``).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _peer import StockU2netp  # noqa: E402
 
+from pixcut.config import model_choice  # noqa: E402
 from pixcut.engine import EngineOptions, get_engine  # noqa: E402
 
 EDGE_BAND_PX = 15
@@ -186,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=("all", "even", "odd"), default="all")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--model", default=None, help="catalogue name or .onnx file (default: configured, else u2netp)")
+    ap.add_argument("--model-family", default=None, help="an .onnx file's family: u2net, isnet or birefnet")
+    ap.add_argument("--no-peer", action="store_true", help="measure pixcut only (half the time)")
     ap.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--guided-radius", dest="guided_radius", type=int, default=None)
     ap.add_argument("--guided-eps", dest="guided_eps", type=float, default=None)
@@ -197,23 +208,54 @@ def main(argv: list[str] | None = None) -> int:
     root = eval_dir_from(args.eval_dir)
     pairs = load_pairs(root, args.split, args.limit)
     opts = options_from_args(args)
-    eng = get_engine(threads=args.threads, options=opts)
-    peer = StockU2netp(str(eng.path), threads=args.threads)
+    model, family = model_choice(args.model, args.model_family)
+    eng = get_engine(model, threads=args.threads, options=opts, family=family)
+    pipelines: dict[str, Callable[[Image.Image], Image.Image]] = {}
+    peer_name = f"stock-rembg-{eng.model_name}"
+    if not args.no_peer and eng.spec.family == "u2net":
+        pipelines[peer_name] = StockU2netp(str(eng.path), threads=args.threads).predict_alpha
+    pipelines["pixcut"] = eng.predict_alpha
 
     print(f"eval: {root} split={args.split} images={len(pairs)}")
-    print(f"model: {eng.model_name} ({eng.path}) provider={eng.provider} threads={args.threads or 'default'}")
+    threads = args.threads or "default"
+    print(f"model: {eng.model_name} [{eng.spec.family}] ({eng.path}) provider={eng.provider} threads={threads}")
     print(f"ours: {opts}")
-    scores = run(pairs, {"stock-rembg-u2netp": peer.predict_alpha, "pixcut": eng.predict_alpha})
+    scores = run(pairs, pipelines)
+    per_mp = seconds_per_megapixel(pipelines)
 
-    print(f"{'pipeline':<20} {'MAE':>8} {'IoU@0.5':>8} {'edgeMAE':>8} {'s/image':>8}")
+    print(f"{'pipeline':<24} {'MAE':>8} {'IoU@0.5':>8} {'edgeMAE':>8} {'s/image':>8} {'s/1MP':>8}")
     summary = {name: s.summary() for name, s in scores.items()}
     for name, s in summary.items():
-        print(f"{name:<20} {s['mae']:8.4f} {s['iou']:8.4f} {s['edge_mae']:8.4f} {s['s_per_image']:8.4f}")
-    stock, ours = summary["stock-rembg-u2netp"], summary["pixcut"]
-    ratio = ours["s_per_image"] / stock["s_per_image"]
-    better = ours["mae"] < stock["mae"] and ours["iou"] > stock["iou"]
-    print(f"time ratio ours/stock: {ratio:.2f}x; better on MAE and IoU: {'yes' if better else 'no'}")
+        print(
+            f"{name:<24} {s['mae']:8.4f} {s['iou']:8.4f} {s['edge_mae']:8.4f} {s['s_per_image']:8.4f} "
+            f"{per_mp[name]:8.3f}"
+        )
+    ours = summary["pixcut"]
+    if peer_name in summary:
+        stock = summary[peer_name]
+        ratio = ours["s_per_image"] / stock["s_per_image"]
+        better = ours["mae"] < stock["mae"] and ours["iou"] > stock["iou"]
+        print(f"time ratio ours/stock: {ratio:.2f}x; better on MAE and IoU: {'yes' if better else 'no'}")
     return 0
+
+
+def seconds_per_megapixel(
+    pipelines: dict[str, Callable[[Image.Image], Image.Image]], repeat: int = 5
+) -> dict[str, float]:
+    """Median seconds per 1-megapixel photo (the bundled sample scaled to 1000x1000), per pipeline.
+
+    Interleaved like :func:`run` so the pipelines share machine state.
+    """
+    photo = Image.open(REPO / "docs" / "samples" / "astronaut.jpg").convert("RGB").resize((1000, 1000))
+    times: dict[str, list[float]] = {name: [] for name in pipelines}
+    for fn in pipelines.values():
+        fn(photo)
+    for _ in range(repeat):
+        for name, fn in pipelines.items():
+            t0 = time.perf_counter()
+            fn(photo)
+            times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(ts)) for name, ts in times.items()}
 
 
 if __name__ == "__main__":

@@ -60,6 +60,11 @@ def update_config(**changes: Any) -> Path:
     return save_config(data)
 
 
+#: The preprocessing families a user's .onnx file may declare (the engine's presets:
+#: ``pixcut.engine.models.FAMILIES``); here so the CLI can offer them without importing numpy.
+MODEL_FAMILIES = ("u2net", "isnet", "birefnet")
+
+
 def model_choice(model: str | None = None, family: str | None = None) -> tuple[str | None, str | None]:
     """The offline model to use: the caller's choice, else the config default, else None (u2netp).
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
 
+from pixcut.backends import BackendSettings, create_backend
+from pixcut.backends.local import LocalBackend
+from pixcut.cli.main import main
+from pixcut.config import MODEL_FAMILIES, load_config
 from pixcut.engine import get_engine, models, resolve_model
 from pixcut.engine.session import get_session
 from pixcut.errors import ModelError
@@ -108,3 +114,108 @@ def test_session_is_reused() -> None:
     assert get_engine() is get_engine()
     assert get_engine(threads=1) is get_engine(threads=1)
     assert get_engine(threads=1).session is get_session(path, threads=1)
+
+
+# -- family declaration (#14): a user's .onnx file is never fed by guesswork ---------------------
+
+
+def test_undeclared_file_is_refused_naming_the_families_and_catalogue(tmp_path: Path) -> None:
+    net = tmp_path / "my-isnet.onnx"
+    net.write_bytes(resolve_model().path.read_bytes())
+    with pytest.raises(ModelError) as err:
+        resolve_model(str(net))
+    message = err.value.message
+    assert "--model-family u2net|isnet|birefnet" in message and "my-isnet.json" in message
+    assert "isnet-general-use" in message and "does not guess" in message
+
+
+def test_declared_family_sets_the_preprocessing(tmp_path: Path) -> None:
+    net = tmp_path / "mynet.onnx"
+    net.write_bytes(resolve_model().path.read_bytes())
+    for family, mean, std, sigmoid in (
+        ("u2net", models.IMAGENET_MEAN, models.IMAGENET_STD, False),
+        ("isnet", (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), False),
+        ("birefnet", models.IMAGENET_MEAN, models.IMAGENET_STD, True),
+    ):
+        spec = resolve_model(str(net), family=family).spec
+        assert (spec.family, spec.mean, spec.std, spec.sigmoid) == (family, mean, std, sigmoid)
+    with pytest.raises(ModelError, match="unknown model family 'modnet'"):
+        resolve_model(str(net), family="modnet")
+
+
+def test_sidecar_declares_family_or_full_preprocessing(tmp_path: Path) -> None:
+    net = tmp_path / "mynet.onnx"
+    net.write_bytes(resolve_model().path.read_bytes())
+    side = tmp_path / "mynet.json"
+    side.write_text('{"family": "isnet"}')
+    assert resolve_model(str(net)).spec.mean == (0.5, 0.5, 0.5)
+    side.write_text(
+        '{"input_size": [512, 384], "mean": [0.4, 0.4, 0.4], "std": [0.2, 0.2, 0.2], "activation": "sigmoid"}'
+    )
+    spec = resolve_model(str(net)).spec
+    assert spec.input_size == (512, 384) and spec.mean == (0.4, 0.4, 0.4) and spec.sigmoid and spec.family == "custom"
+    # The graph fixes 320x320: the engine follows the graph, the rest comes from the sidecar.
+    eng = get_engine(str(net))
+    assert eng.spec.input_size == (320, 320) and eng.spec.sigmoid
+    # The explicit flag wins over the sidecar.
+    assert resolve_model(str(net), family="u2net").spec.family == "u2net"
+    for bad, why in (
+        ('{"mean": [0.5, 0.5, 0.5]}', "missing: input_size, std, activation"),
+        ('{"family": "isnet", "activation": "softmax"}', "activation must be"),
+        ('{"family": "isnet", "std": [1, 0, 1]}', "std must be > 0"),
+        ('{"family": "isnet", "input_size": [100000, 100000]}', "32..4096"),
+        ("[1, 2]", "must hold a JSON object"),
+        ("{nope", "not valid JSON"),
+    ):
+        side.write_text(bad)
+        with pytest.raises(ModelError, match=re.escape(why)):
+            resolve_model(str(net))
+
+
+def test_family_flag_on_a_catalogue_name_must_match(tmp_path: Path) -> None:
+    assert resolve_model("u2netp", family="u2net").spec.name == "u2netp"
+    with pytest.raises(ModelError, match="only applies to .onnx files"):
+        resolve_model("u2netp", family="isnet")
+
+
+def test_cli_refuses_an_undeclared_model_file_and_runs_a_declared_one(
+    tmp_path: Path, photo_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIXCUT_CONFIG_DIR", str(tmp_path / "config"))
+    net = tmp_path / "custom.onnx"
+    net.write_bytes(resolve_model().path.read_bytes())
+    out = tmp_path / "out.png"
+    code = main(["remove", str(photo_path), "-o", str(out), "--model", str(net), "-q"])
+    assert code != 0 and not out.exists()
+    assert "--model-family u2net|isnet|birefnet" in capsys.readouterr().err
+    code = main(["remove", str(photo_path), "-o", str(out), "--model", str(net), "--model-family", "u2net", "-q"])
+    assert code == 0 and out.is_file()
+
+
+def test_config_set_model_is_the_default_for_the_api_and_doctor(
+    tmp_path: Path, photo_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIXCUT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PIXCUT_MODEL_DIR", str(tmp_path / "models"))
+    net = tmp_path / "custom.onnx"
+    net.write_bytes(resolve_model().path.read_bytes())
+    assert main(["config", "set-model", str(net)]) != 0  # undeclared: refused, nothing stored
+    assert "does not guess" in capsys.readouterr().err
+    assert main(["config", "set-model", str(net), "--model-family", "isnet"]) == 0
+    assert load_config()["model"] == str(net) and load_config()["model_family"] == "isnet"
+    backend = create_backend("local", BackendSettings())
+    assert isinstance(backend, LocalBackend)
+    assert backend.engine.model_name == "custom" and backend.engine.spec.family == "isnet"
+    capsys.readouterr()
+    main(["doctor", "--json"])  # its exit code depends on the host plug-ins installed here
+    engine_check = next(c for c in json.loads(capsys.readouterr().out)["checks"] if c["name"] == "engine")
+    assert engine_check["status"] == "ok"
+    assert engine_check["detail"].startswith("custom [isnet] from the config (pixcut config set-model)")
+    assert main(["config", "set-model", "u2net"]) == 0
+    assert "not installed yet: pixcut models pull u2net" in capsys.readouterr().out
+    assert main(["config", "clear-model"]) == 0 and "model" not in load_config()
+    assert main(["config", "set-model", "u2netp", "--model-family", "birefnet"]) == 2
+
+
+def test_the_cli_offers_the_engine_families() -> None:
+    assert MODEL_FAMILIES == tuple(models.FAMILIES)

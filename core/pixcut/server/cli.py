@@ -15,13 +15,14 @@ import logging
 import os
 import sys
 
+from pixcut.config import MODEL_FAMILIES
 from pixcut.errors import PixcutError
 
 INSTALL_HINT = "pip install 'pixcut[server]'"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``serve`` subcommand; ``func`` is :func:`run`."""
     from pixcut.server.config import (
         DEFAULT_HOST,
@@ -84,7 +85,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="accept image.url (http/https to public addresses only; off by default)",
     )
     eng = p.add_argument_group("engine")
-    eng.add_argument("--model", help="offline model: a name (default u2netp) or an .onnx path")
+    eng.add_argument(
+        "--model", help="offline model: a catalogue name (pixcut models list) or an .onnx path (default: configured)"
+    )
+    eng.add_argument(
+        "--model-family",
+        choices=MODEL_FAMILIES,
+        help="the family of an .onnx file given to --model: u2net, isnet or birefnet (or a sidecar FILE.json)",
+    )
     eng.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (default: all cores)")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level (default info)")
     p.set_defaults(func=run)
@@ -115,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             max_body_bytes=int(args.max_body_mb * 1024 * 1024),
             allow_url_fetch=args.allow_url_fetch,
             model=args.model,
+            model_family=args.model_family,
             threads=args.threads,
             log_level=args.log_level,
         )

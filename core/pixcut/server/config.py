@@ -41,6 +41,7 @@ class ServeConfig:
     url_max_redirects: int = 3
     url_timeout: float = 15.0
     model: str | None = None
+    model_family: str | None = None
     threads: int | None = None
     log_level: str = "info"
     backend: Any = field(default=None, repr=False, compare=False)
