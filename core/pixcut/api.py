@@ -86,4 +86,5 @@ def _remove_via_delta(backend: Backend, source: ImageInput, options: RemovalOpti
         credits_charged=delta.info.credits_charged,
         credits_calculated=delta.info.credits_calculated,
         backend=backend.name,
+        metadata=upright.metadata,  # the local file's ICC profile (and EXIF/XMP with keep_metadata)
     )

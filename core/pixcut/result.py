@@ -119,6 +119,7 @@ class RemovalResult:
     info: ResultInfo = field(default_factory=ResultInfo)
     backend: str | None = None
     _image: Image.Image | None = field(default=None, repr=False)
+    converted_for_upload: str | None = None  # the input's format when it was sent to the cloud as PNG
 
     @property
     def image(self) -> Image.Image:

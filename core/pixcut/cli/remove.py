@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pixcut import __version__
 from pixcut.api import remove_background
-from pixcut.backends import BackendSettings, create_backend
+from pixcut.backends import Backend, BackendSettings, create_backend
 from pixcut.batch import MAX_JOBS, BatchItem, BatchSummary, plan_outputs, result_event, run_batch
+from pixcut.cli.pipe import STDIO, is_stdio, plan_stdio, read_stdin, write_stdout
 from pixcut.cli.reporting import HumanReporter, JsonReporter
-from pixcut.config import load_config
+from pixcut.config import MODEL_FAMILIES, load_config
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
 from pixcut.hosts.hostkit import PROTOCOL
 from pixcut.imageio import CONVERTED_FOR_UPLOAD
 from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
+from pixcut.watch import WatchedFolder, run_watch
+
+Reporter = Callable[[dict[str, Any]], None]
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "remove",
         help="remove the background of images",
         description="Remove the background of one image or a batch (files and folders). Offline by default.",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="image files or folders; '-' reads one image from standard input"
+    )
     out = p.add_mutually_exclusive_group()
-    out.add_argument("-o", "--output", metavar="OUT", help="output file (single input)")
+    out.add_argument(
+        "-o", "--output", metavar="OUT", help="output file (single input); '-' writes it to standard output"
+    )
     out.add_argument("--out-dir", metavar="DIR", help="output folder (default: beside each input, NAME-cutout.png)")
     p.add_argument("--recursive", action="store_true", help="look for images in sub-folders too")
 
@@ -72,7 +83,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     be.add_argument(
         "--model-family",
-        choices=("u2net", "isnet", "birefnet"),
+        choices=MODEL_FAMILIES,
         help="the family of an .onnx file given to --model: u2net, isnet or birefnet (or a sidecar FILE.json)",
     )
     be.add_argument("--threads", type=int, help="offline engine threads (default: all cores)")
@@ -92,6 +103,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="cloud ramp-up: start 5 workers, add one every S seconds up to --jobs (default 300)",
     )
     batch.add_argument("--skip-existing", action="store_true", help="skip inputs whose output exists (resume)")
+    batch.add_argument(
+        "--watch",
+        metavar="DIR",
+        help="process DIR's images, then each new or replaced one once completely written, until Ctrl-C "
+        "(needs --out-dir outside DIR)",
+    )
     batch.add_argument("--json", action="store_true", help="machine output: one JSON object per line on stdout")
     batch.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary")
 
@@ -153,7 +170,10 @@ def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tupl
 
 
 def run(args: argparse.Namespace) -> int:
-    report = JsonReporter() if args.json else HumanReporter(quiet=args.quiet)
+    # With -o - standard output carries the image: the JSON events go to standard error instead.
+    report: Reporter = HumanReporter(quiet=args.quiet)
+    if args.json:
+        report = JsonReporter(sys.stderr if is_stdio(args.output) else None)
     try:
         options = options_from_args(args)
         backend_name, settings = settings_from_args(args, load_config())
@@ -163,7 +183,11 @@ def run(args: argparse.Namespace) -> int:
 
             return run_on_ray(args, options, backend_name, settings, report)
         extension = EXTENSIONS[options.resolved_format]
-        items = plan_outputs(
+        if args.watch:
+            return _watch(args, options, backend, extension, report)
+        if not args.inputs:
+            raise OptionsError("give INPUT files or folders, '-' for standard input, or --watch DIR")
+        items = plan_stdio(args.inputs, args.output, args.out_dir) or plan_outputs(
             args.inputs,
             output=args.output,
             out_dir=args.out_dir,
@@ -175,11 +199,7 @@ def run(args: argparse.Namespace) -> int:
         report({"event": "error", "input": None, "error": exc.to_json()})
         return 2
 
-    def process(item: BatchItem) -> dict[str, Any]:
-        result = remove_background(str(item.input), options, backend, delta=args.delta)
-        result.save(item.output)
-        return result_event(str(item.input.resolve()), str(item.output.resolve()), result)
-
+    process = _processor(options, backend, args.delta)
     jobs = args.jobs or (1 if backend.name == "local" else 5)
     summary = run_batch(
         items,
@@ -191,6 +211,37 @@ def run(args: argparse.Namespace) -> int:
         start_fields=start_fields(backend.name),
     )
     return batch_exit_code(summary)
+
+
+def _shown(path: Path) -> str:
+    """A path as events show it: absolute, or '-' for standard input/output."""
+    return STDIO if is_stdio(path) else str(path.resolve())
+
+
+def _watch(
+    args: argparse.Namespace, options: RemovalOptions, backend: Backend, extension: str, report: Reporter
+) -> int:
+    """``--watch DIR --out-dir OUT``: see pixcut.watch."""
+    if args.inputs or args.output or not args.out_dir:
+        raise OptionsError("--watch DIR takes no INPUT and no -o: give --out-dir OUT (outside DIR)")
+    watched = WatchedFolder(Path(args.watch), Path(args.out_dir), extension, recursive=args.recursive)
+    process = _processor(options, backend, args.delta)
+    return batch_exit_code(run_watch(watched, process, report, start_fields=start_fields(backend.name)))
+
+
+def _processor(options: RemovalOptions, backend: Backend, delta: bool) -> Callable[[BatchItem], dict[str, Any]]:
+    """One input to one output ('-': standard input/output), returning the 'result' event."""
+
+    def process(item: BatchItem) -> dict[str, Any]:
+        source: str | bytes = read_stdin() if is_stdio(item.input) else str(item.input)
+        result = remove_background(source, options, backend, delta=delta)
+        if is_stdio(item.output):
+            write_stdout(result.data)
+        else:
+            result.save(item.output)
+        return result_event(_shown(item.input), _shown(item.output), result)
+
+    return process
 
 
 def start_fields(backend_name: str) -> dict[str, Any]:
