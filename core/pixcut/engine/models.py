@@ -577,18 +577,15 @@ def resolve_model(
     a catalogue name it must match the catalogue (or be None). Raises :class:`ModelError` with a
     message that says how to fix the problem.
     """
-    if model is not None and not isinstance(model, str):
-        model = os.fspath(model)
-    if model is None or model == "":
-        model = DEFAULT_MODEL
+    model = os.fspath(model) if model is not None else ""
+    model = model or DEFAULT_MODEL
     if family is not None and family not in FAMILIES:
         raise ModelError(f"unknown model family {family!r}; choose one of {', '.join(FAMILIES)}")
     known = catalogue()
 
     if model.startswith(("http://", "https://")):
         url, frag_sha = parse_model_string(model)
-        sha256 = sha256 or frag_sha
-        model = None
+        return _resolve_download(url, sha256 or frag_sha, name=None, family=family, known=known, progress=progress)
 
     if url is not None:
         return _resolve_download(url, sha256, name=model, family=family, known=known, progress=progress)
@@ -600,17 +597,18 @@ def resolve_model(
                 f"model file {path} does not exist; give the path of an existing .onnx file, "
                 f"or a model name ({', '.join(sorted(known))})"
             )
-        spec = spec_for_file(path, family, known)
+        file_spec = spec_for_file(path, family, known)
         if sha256:
             verify_sha256(path, sha256, fix="give the right file or the right sha256")
-        return ResolvedModel(spec, path.resolve(), "path")
+        return ResolvedModel(file_spec, path.resolve(), "path")
 
-    spec = known.get(model)
-    if spec is None:
+    entry = known.get(model)
+    if entry is None:
         raise ModelError(
             f"unknown model {model!r}; use one of {', '.join(sorted(known))} (`pixcut models list`), "
             f"or the path of an .onnx file with --model-family {'|'.join(FAMILIES)}"
         )
+    spec = entry
     if family is not None and family != spec.family:
         raise ModelError(
             f"model {spec.name!r} is a {spec.family} model; --model-family {family} only applies to .onnx files"
@@ -665,5 +663,5 @@ def _resolve_download(
         raise ModelError(_undeclared_message(Path(filename), known))
     dest = model_dir() / filename
     path = download(url, dest, sha256, progress=progress)
-    spec = known[name] if name in known else spec_for_file(path, family, known)
+    spec = known[name] if name is not None and name in known else spec_for_file(path, family, known)
     return ResolvedModel(replace(spec, sha256=sha256.lower()), path, "download")

@@ -27,7 +27,6 @@ from pixcut.engine.models import (
 from pixcut.errors import ModelError
 
 Source = Literal["url", "pip"]
-JsonValue = str | int | float | bool | None | list[str] | dict[str, float]
 
 
 def sources(spec: ModelSpec) -> list[str]:
@@ -47,43 +46,57 @@ def pull_command(spec: ModelSpec) -> str:
     return f"pixcut models pull {spec.name}"
 
 
-def catalogue_rows(default: str | None = None) -> list[dict[str, JsonValue]]:
-    """One JSON-ready object per catalogue model (the ``pixcut models list --json`` contract).
+@dataclass(frozen=True)
+class Entry:
+    """One catalogue model as this machine sees it: the spec, where it is installed, the default?"""
 
-    Agreed fields: ``name``, ``family``, ``installed``, ``default``, ``licence``, ``commercial_use``,
-    ``size_bytes``; the others (hash, sources, measured figures, path, pull command) may grow.
-    """
-    chosen = default or DEFAULT_MODEL
-    rows: list[dict[str, JsonValue]] = []
-    for spec in catalogue().values():
-        where = installed_file(spec)
+    spec: ModelSpec
+    path: Path | None  # None: not installed
+    installed_from: str | None  # "wheel" or "model-dir"
+    default: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The ``pixcut models list --json`` object.
+
+        Agreed fields: ``name``, ``family``, ``installed``, ``default``, ``licence``,
+        ``commercial_use``, ``size_bytes``; the others (hash, sources, measured figures, path,
+        pull command) may grow.
+        """
+        spec = self.spec
         checksum = spec.checksum()
         measured = spec.measured
-        rows.append(
-            {
-                "name": spec.name,
-                "family": spec.family,
-                "installed": where is not None,
-                "default": spec.name == chosen,
-                "licence": spec.licence,
-                "commercial_use": spec.commercial_use,
-                "size_bytes": spec.size_bytes,
-                "licence_note": spec.licence_note,
-                "description": spec.description,
-                "hash_algorithm": checksum[0] if checksum else None,
-                "hash": checksum[1] if checksum else None,
-                "sources": sources(spec),
-                "url": spec.url,
-                "pip": f"{spec.pip.requirement} ({spec.pip.member})" if spec.pip else None,
-                "path": str(where[0]) if where else None,
-                "installed_from": where[1] if where else None,
-                "measured": (
-                    {"mae": measured.mae, "iou": measured.iou, "s_per_mp": measured.s_per_mp} if measured else None
-                ),
-                "pull": pull_command(spec),
-            }
-        )
-    return rows
+        return {
+            "name": spec.name,
+            "family": spec.family,
+            "installed": self.path is not None,
+            "default": self.default,
+            "licence": spec.licence,
+            "commercial_use": spec.commercial_use,
+            "size_bytes": spec.size_bytes,
+            "licence_note": spec.licence_note,
+            "description": spec.description,
+            "hash_algorithm": checksum[0] if checksum else None,
+            "hash": checksum[1] if checksum else None,
+            "sources": sources(spec),
+            "url": spec.url,
+            "pip": f"{spec.pip.requirement} ({spec.pip.member})" if spec.pip else None,
+            "path": str(self.path) if self.path else None,
+            "installed_from": self.installed_from,
+            "measured": (
+                {"mae": measured.mae, "iou": measured.iou, "s_per_mp": measured.s_per_mp} if measured else None
+            ),
+            "pull": pull_command(spec),
+        }
+
+
+def entries(default: str | None = None) -> list[Entry]:
+    """Every catalogue model, in catalogue order; ``default`` (else u2netp) is marked."""
+    chosen = default or DEFAULT_MODEL
+    found = []
+    for spec in catalogue().values():
+        where = installed_file(spec)
+        found.append(Entry(spec, where[0] if where else None, where[1] if where else None, spec.name == chosen))
+    return found
 
 
 def _spec(name: str) -> ModelSpec:
