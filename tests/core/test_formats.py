@@ -294,3 +294,13 @@ def test_cloud_upload_of_accepted_types_is_untouched(scripted, tmp_path):
     result = remove_background(path, backend=cloud)
     assert scripted.requests[0].form()["image"] == data
     assert result.converted_for_upload is None
+
+
+def test_pil_image_inputs_keep_their_profile_and_cmyk_ones_become_srgb():
+    p3 = make_photo((80, 60))
+    p3.info["icc_profile"] = P3
+    assert Image.open(io.BytesIO(remove_background(p3).data)).info.get("icc_profile") == P3
+    cmyk = Image.open(
+        io.BytesIO(write(Image.new("CMYK", (80, 60), (0, 200, 200, 0)), "JPEG", icc_profile=cmyk_press_like()))
+    )
+    assert Image.open(io.BytesIO(remove_background(cmyk).data)).info.get("icc_profile") == SRGB_ICC

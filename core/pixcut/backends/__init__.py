@@ -46,7 +46,7 @@ class ImageInput:
             # is what travels, so no backend reads the orientation a second time.
             loaded = load_input(source)
             buffer = io.BytesIO()
-            icc = source.info.get("icc_profile")
+            icc = loaded.metadata.icc_profile  # of the pixels that travel (CMYK became sRGB)
             loaded.image.save(buffer, "PNG", compress_level=1, **({"icc_profile": icc} if icc else {}))
             return cls(data=buffer.getvalue(), filename="image.png")
         if isinstance(source, str) and source.startswith(("http://", "https://")):
