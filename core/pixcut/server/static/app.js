@@ -128,7 +128,7 @@ function show(item, state) {
   error.textContent = item.error ? `Could not remove the background: ${item.error}` : "";
   const link = $(".download", node);
   const cutout = $(".cutout", node);
-  const after = $(".after", node);
+  const after = $(".after-image", node);
   if (item.result) {
     if (cutout.src) URL.revokeObjectURL(cutout.src);
     const url = URL.createObjectURL(item.result.blob);
