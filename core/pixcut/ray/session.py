@@ -1,0 +1,83 @@
+"""Connect to a Ray cluster, or start a quiet local one for the length of a run.
+
+Without an address pixcut starts Ray on this machine and stops it afterwards: no
+dashboard, no usage statistics, a small object store (the map step moves only file
+names and manifest rows through it, never images), Ray's files in the system temp
+folder rather than the working directory, and Ray Data's progress bars and INFO
+lines off so ``--json`` output and terminals stay clean.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pixcut.errors import OptionsError
+
+LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024
+QUIET_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",  # never phone home
+    "RAY_DEDUP_LOGS": "1",
+    # The driver's C++ core worker logs one alarming-looking 'E' line per actor pool (Ray Data keeps actor
+    # constructor arguments in the object store); at 'fatal' it says once that the level was set, at 'I'.
+    "RAY_BACKEND_LOG_LEVEL": "fatal",
+}
+
+
+def require_ray() -> None:
+    """A clear one-line error when the ``ray`` extra is missing."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise OptionsError("--ray needs Ray Data: pip install 'pixcut[ray]'") from None
+
+
+@contextmanager
+def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[None]:
+    """Use the running Ray (``ray.is_initialized()``), connect to ``address``, or start a local Ray.
+
+    Only a Ray this function started (or connected) is shut down on exit.
+    """
+    require_ray()
+    import ray
+    import ray.data
+
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    _quiet_loggers()
+    if ray.is_initialized():
+        yield
+        return
+    quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+    try:
+        if address:
+            ray.init(address=address, **quiet)
+        else:
+            ray.init(
+                num_cpus=num_cpus or os.cpu_count() or 1,
+                object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+                _temp_dir=os.path.join(tempfile.gettempdir(), "pixcut-ray"),
+                **quiet,
+            )
+    except ConnectionError as exc:
+        raise OptionsError(f"--ray-address {address}: cannot connect to a Ray cluster ({exc})") from None
+    _quiet_loggers()  # ray.init configured its own handlers and levels
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _quiet_loggers() -> None:
+    """Ray's and Ray Data's Python loggers: errors only (Ray Data's full logs stay in its session folder)."""
+    warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)

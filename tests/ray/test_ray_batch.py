@@ -1,0 +1,299 @@
+"""pixcut on a real local Ray (no mocks): same pixels as the plain CLI, resume after a killed worker,
+the cluster-wide cloud limiter against a scripted 127.0.0.1 server, a corrupt image as an error row.
+
+One Ray session serves the whole module (starting Ray costs seconds); the CLI test starts its
+own, as ``pixcut remove --ray`` does. Images are small so the module stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from support import make_photo, png_bytes
+
+ray = pytest.importorskip("ray")
+
+from pixcut.api import remove_background  # noqa: E402
+from pixcut.backends import BackendSettings  # noqa: E402
+from pixcut.credentials import Credentials  # noqa: E402
+from pixcut.ray import remove_backgrounds  # noqa: E402
+from pixcut.ray.limiter import ramp_limit  # noqa: E402
+from pixcut.ray.manifest import MANIFEST_DIR  # noqa: E402
+from pixcut.ray.session import ray_session  # noqa: E402
+
+PIXCUT = [sys.executable, "-m", "pixcut"]
+
+
+def make_folder(folder: Path, count: int, size: tuple[int, int] = (96, 72)) -> list[Path]:
+    """``count`` small photos with the object in different places (so results differ)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    width, height = size
+    for i in range(count):
+        left = 4 + (i * 7) % (width // 2)
+        top = 3 + (i * 5) % (height // 2)
+        path = folder / f"img{i:03d}.png"
+        make_photo(size, (left, top, left + width // 3, top + height // 3)).save(path)
+        paths.append(path)
+    return paths
+
+
+def pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    with ray_session(num_cpus=2):
+        yield
+
+
+def test_ramp_limit_follows_the_providers_schedule() -> None:
+    assert [ramp_limit(t, 100) for t in (0, 299, 300, 1500)] == [5, 5, 6, 10]
+    assert ramp_limit(10**6, 100) == 100
+    assert ramp_limit(10**6, 500) == 100  # the ceiling is never above the provider's 100
+    assert ramp_limit(0, 3) == 3
+    assert ramp_limit(0, 50, interval=0) == 50
+
+
+def test_ray_cli_gives_the_plain_clis_pixels_events_and_exit_code(tmp_path: Path) -> None:
+    make_folder(tmp_path / "in", 40)
+    plain = subprocess.run(
+        [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(tmp_path / "plain"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    on_ray = subprocess.run(
+        [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(tmp_path / "ray"), "--ray", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert on_ray.returncode == 0, on_ray.stderr[-2000:]
+    events = [json.loads(line) for line in on_ray.stdout.splitlines()]  # stdout is nothing but JSON lines
+    plain_events = [json.loads(line) for line in plain.stdout.splitlines()]
+    assert events[0] == {"event": "start", "total": 40, "backend": "local"}
+    assert (
+        events[-1]
+        == plain_events[-1]
+        == {
+            "event": "summary",
+            "done": 40,
+            "failed": 0,
+            "skipped": 0,
+            "credits_charged": 0.0,
+            "interrupted": False,
+            "stopped_by": None,
+            "not_attempted": 0,
+        }
+    )
+    progress = [e for e in events if e["event"] == "progress"]
+    assert [p["done"] for p in progress] == list(range(1, 41))
+
+    def results(stream: list[dict[str, object]], out: str) -> dict[str, dict[str, object]]:
+        found = {}
+        for event in stream:
+            if event["event"] == "result":
+                event = dict(event)
+                assert str(event.pop("output")).startswith(str(tmp_path / out))
+                found[str(event["input"])] = event
+        return found
+
+    assert results(events, "ray") == results(plain_events, "plain")
+    names = sorted(p.name for p in (tmp_path / "plain").glob("*.png"))
+    assert names == sorted(p.name for p in (tmp_path / "ray").glob("*.png")) and len(names) == 40
+    for name in names:
+        assert np.array_equal(pixels(tmp_path / "plain" / name), pixels(tmp_path / "ray" / name)), name
+    manifest = [json.loads(line) for part in (tmp_path / "ray" / MANIFEST_DIR).glob("*.jsonl") for line in part.open()]
+    assert sorted(Path(row["input"]).name for row in manifest) == sorted(f"img{i:03d}.png" for i in range(40))
+
+    again = subprocess.run(
+        [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(tmp_path / "ray"), "--ray", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0
+    assert json.loads(again.stdout.splitlines()[-1])["skipped"] == 40
+
+
+def test_a_corrupt_image_is_an_error_row_not_a_failed_job(tmp_path: Path, local_ray: None) -> None:
+    make_folder(tmp_path / "in", 5)
+    (tmp_path / "in" / "broken.png").write_bytes(png_bytes(make_photo((64, 48)))[:60])  # a truncated PNG
+    (tmp_path / "in" / "text.jpg").write_bytes(b"this is not an image")
+    events: list[dict[str, object]] = []
+    out_uri = (tmp_path / "out").as_uri()  # a file:// URI: the pyarrow.fs path, not plain open()
+    run = remove_backgrounds(str(tmp_path / "in"), out=out_uri, report=events.append, batch_size=4)
+    assert (run.summary.done, run.summary.failed, run.summary.stopped_by) == (5, 2, None)
+    errors = {Path(str(e["input"])).name: e["error"] for e in events if e["event"] == "error"}
+    assert set(errors) == {"broken.png", "text.jpg"}
+    assert all(isinstance(error, dict) and error["status"] == 400 for error in errors.values())
+    rows = [json.loads(line) for part in (tmp_path / "out" / MANIFEST_DIR).glob("*.jsonl") for line in part.open()]
+    assert sorted(row["event"] for row in rows) == ["error"] * 2 + ["result"] * 5
+    assert not (tmp_path / "out" / "broken.png").exists()
+    for row in rows:
+        if row["event"] == "result":  # the manifest row describes the file: size and foreground box
+            with Image.open(str(row["output"]).removeprefix("file://")) as image:
+                assert list(image.size) == row["result_size"]
+            assert row["result_foreground"] is not None and row["credits_charged"] == 0.0
+    rerun: list[dict[str, object]] = []
+    second = remove_backgrounds(str(tmp_path / "in"), out=out_uri, report=rerun.append)
+    assert (second.summary.done, second.summary.failed, second.summary.skipped) == (0, 2, 5)
+
+
+def test_resume_after_a_worker_is_killed_mid_batch(tmp_path: Path, local_ray: None) -> None:
+    paths = make_folder(tmp_path / "in", 24)
+    out = tmp_path / "out"
+    parts = out / MANIFEST_DIR
+    killed: list[int] = []
+
+    def kill_first_worker() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            for part in parts.glob("part-*.jsonl") if parts.is_dir() else ():
+                pid = json.loads(part.read_text().splitlines()[0])["worker_pid"]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_first_worker)
+    killer.start()
+    first = remove_backgrounds(
+        str(tmp_path / "in"),
+        out=str(out),
+        batch_size=2,
+        restart_workers=False,  # fail fast instead of Ray's retries
+    )
+    killer.join()
+    assert killed, "no worker was killed"
+    assert first.summary.stopped_by is not None and first.summary.stopped_by.startswith("ray:")
+    recorded = [json.loads(line) for part in parts.glob("*.jsonl") for line in part.open()]
+    finished = {row["input"] for row in recorded if row["event"] == "result"}
+    assert 0 < first.summary.done == len(finished) < 24  # the summary counts what the manifest holds
+    reference = {p.name: remove_background(p).image for p in paths}
+    for name in finished:  # every output the manifest records survived the kill, complete
+        output = out / Path(name).name
+        assert np.array_equal(pixels(output), np.asarray(reference[Path(name).name].convert("RGBA")))
+
+    second = remove_backgrounds(str(tmp_path / "in"), out=str(out), batch_size=2)
+    # a batch the surviving actor had in hand may have landed after the job stopped: done is done
+    assert second.summary.skipped >= len(finished)
+    assert second.summary.done == 24 - second.summary.skipped > 0
+    assert (second.summary.failed, second.summary.stopped_by) == (0, None)
+    for path in paths:
+        assert np.array_equal(pixels(out / path.name), np.asarray(reference[path.name].convert("RGBA"))), path.name
+    assert not list(out.glob(".*.part"))  # no temporary file left behind
+
+
+class ConcurrencyServer:
+    """A scripted stand-in for the cloud on 127.0.0.1 that records how many requests it had at once."""
+
+    def __init__(self, delay: float = 0.3) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+        self.requests = 0
+        body = png_bytes(Image.new("RGBA", (8, 6), (10, 20, 30, 255)))
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with server.lock:
+                    server.now += 1
+                    server.requests += 1
+                    server.peak = max(server.peak, server.now)
+                try:
+                    time.sleep(delay)  # a request that takes a while, so concurrent ones overlap
+                finally:
+                    with server.lock:
+                        server.now -= 1
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("X-Credits-Charged", "0.5")
+                self.send_header("X-Result-Size", "8 6")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v2/remove-background"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_cloud_limiter_keeps_the_cluster_under_the_ramp(tmp_path: Path, local_ray: None) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(30):
+        make_photo((32, 24)).save(folder / f"p{i:02d}.png")
+    server = ConcurrencyServer()
+    try:
+        settings = BackendSettings(endpoint=server.url, credentials=Credentials("id", "secret"))
+        run = remove_backgrounds(
+            str(folder),
+            backend="pixian",
+            out=str(tmp_path / "out"),
+            settings=settings,
+            jobs=4,  # threads per actor = 4, two actors: up to 8 requests could be in flight
+            ramp_initial=2,  # ... but the ramp starts at 2 and the next step is an hour away
+            ramp_interval=3600,
+            concurrency=2,
+            batch_size=5,
+        )
+    finally:
+        server.close()
+    assert run.summary.done == 30 and run.summary.credits_charged == 15.0
+    assert server.requests == 30
+    assert server.peak <= 2, f"the server saw {server.peak} requests at once"
+    assert run.limiter is not None and run.limiter["granted"] == 30 and run.limiter["peak"] <= 2
+    assert server.peak == 2  # and the limit was used, not undercut
+    manifest = "".join(part.read_text() for part in (tmp_path / "out" / MANIFEST_DIR).glob("*.jsonl"))
+    assert manifest.count('"event":"result"') == 30 and "secret" not in manifest
+
+
+def test_limiter_without_a_ramp_allows_the_ceiling(tmp_path: Path, local_ray: None) -> None:
+    """With the ramp already at its top (interval 0), jobs=3 means at most 3 in flight and no fewer needed."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(24):
+        Image.new("RGB", (16, 12), (i, 2 * i, 3 * i)).save(folder / f"q{i:02d}.png")
+    server = ConcurrencyServer(delay=0.2)
+    try:
+        run = remove_backgrounds(
+            str(folder),
+            backend="pixian",
+            out=str(tmp_path / "out"),
+            settings=BackendSettings(endpoint=server.url, credentials=Credentials("id", "secret")),
+            jobs=3,
+            ramp_interval=0,
+            concurrency=2,
+            batch_size=4,
+        )
+    finally:
+        server.close()
+    assert run.summary.done == 24
+    assert 2 <= server.peak <= 3
