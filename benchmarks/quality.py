@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/quality.py [EVAL_DIR] [--model NAME|FILE.onnx] [--model-family F]
-        [--no-peer] [--split all|even|odd] [--limit N]
+        [--no-peer] [--gate-iou X] [--gate-mae Y] [--split all|even|odd] [--limit N]
         [--flip/--no-flip] [--guided-radius R] [--guided-eps E] [--gray-guide]
         [--sharpen G] [--sharpen-center C] [--threads T]
 
@@ -197,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="catalogue name or .onnx file (default: configured, else u2netp)")
     ap.add_argument("--model-family", default=None, help="an .onnx file's family: u2net, isnet or birefnet")
     ap.add_argument("--no-peer", action="store_true", help="measure pixcut only (half the time)")
+    ap.add_argument("--gate-iou", type=float, default=None, help="print whether pixcut's IoU reaches this")
+    ap.add_argument("--gate-mae", type=float, default=None, help="print whether pixcut's MAE stays at or below this")
     ap.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--guided-radius", dest="guided_radius", type=int, default=None)
     ap.add_argument("--guided-eps", dest="guided_eps", type=float, default=None)
@@ -231,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{per_mp[name]:8.3f}"
         )
     ours = summary["pixcut"]
+    if args.gate_iou is not None or args.gate_mae is not None:
+        iou_ok = args.gate_iou is None or ours["iou"] >= args.gate_iou
+        mae_ok = args.gate_mae is None or ours["mae"] <= args.gate_mae
+        print(
+            f"gate for {eng.model_name}: IoU {ours['iou']:.4f} (>= {args.gate_iou}: {'met' if iou_ok else 'NOT met'}), "
+            f"MAE {ours['mae']:.4f} (<= {args.gate_mae}: {'met' if mae_ok else 'NOT met'})"
+        )
     if peer_name in summary:
         stock = summary[peer_name]
         ratio = ours["s_per_image"] / stock["s_per_image"]

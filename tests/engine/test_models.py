@@ -14,6 +14,7 @@ from pixcut.backends.local import LocalBackend
 from pixcut.cli.main import main
 from pixcut.config import MODEL_FAMILIES, load_config
 from pixcut.engine import get_engine, models, resolve_model
+from pixcut.engine.check import check_model
 from pixcut.engine.session import get_session
 from pixcut.errors import ModelError
 
@@ -219,3 +220,21 @@ def test_config_set_model_is_the_default_for_the_api_and_doctor(
 
 def test_the_cli_offers_the_engine_families() -> None:
     assert MODEL_FAMILIES == tuple(models.FAMILIES)
+
+
+PULLED_U2NET = Path(__file__).resolve().parents[2] / ".cache" / "models" / "u2net.onnx"
+
+
+@pytest.mark.skipif(
+    not PULLED_U2NET.is_file(), reason="u2net not pulled here (.ci/models pulls it through the package index)"
+)
+def test_u2net_pulled_through_the_package_index_is_verified_and_sane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file .ci/models got with `pixcut models pull u2net --from pip` (CI may download; tests may not)."""
+    monkeypatch.setenv("PIXCUT_MODEL_DIR", str(PULLED_U2NET.parent))
+    resolved = resolve_model("u2net")  # verifies the pinned sha256
+    assert resolved.source == "model-dir" and resolved.spec.family == "u2net"
+    assert resolved.path.stat().st_size == 175997641
+    results = {r.family: r for r in check_model(resolved.path)}
+    assert results["u2net"].sane and results["u2net"].agreement is not None and results["u2net"].agreement > 0.8
+    eng = get_engine("u2net")
+    assert eng.spec.input_size == (320, 320) and eng.path == resolved.path
