@@ -95,6 +95,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     eng.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (default: all cores)")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level (default info)")
+    p.add_argument("--open", action="store_true", help="open the web page (/) in your browser once the server is up")
     p.set_defaults(func=run)
 
 
@@ -141,6 +142,10 @@ def run(args: argparse.Namespace) -> int:
             server_header=False,
         )
     )
+    if args.open:
+        from pixcut.server.web import open_when_started
+
+        open_when_started(server, config.host, config.port)
     try:
         server.run()
     except PixcutError as exc:  # e.g. the model cannot be loaded at start-up

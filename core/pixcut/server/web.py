@@ -8,12 +8,18 @@ with the API's own fields, and derives the two things the API has no field for
 
 The page files are public even when the server requires credentials (they hold
 nothing secret); the page asks for the API Id and Secret when the API answers 401.
+``pixcut serve --open`` opens the page with the standard ``webbrowser`` module.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
+import webbrowser
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -53,3 +59,41 @@ def add_routes(app: FastAPI) -> None:
 
 # The page is tiny and changes with pixcut's version: always fresh, never a stale script.
 _NO_STORE = {"Cache-Control": "no-cache"}
+
+
+def page_url(host: str, port: int) -> str:
+    """The address a local browser reaches the page at (a wildcard listen address means this machine)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def open_when_started(server: uvicorn.Server, host: str, port: int, timeout: float = 300.0) -> threading.Thread:
+    """``pixcut serve --open``: once uvicorn listens (the model loaded), open the page in the user's browser.
+
+    A thread polls ``server.started`` so the browser never meets a server that is still
+    loading the model; port 0 is resolved from the listening socket.
+    """
+
+    def wait_and_open() -> None:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if server.should_exit or time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        actual = port
+        if actual == 0 and server.servers and server.servers[0].sockets:
+            actual = int(server.servers[0].sockets[0].getsockname()[1])
+        url = page_url(host, actual)
+        if webbrowser.open(url):
+            print(f"pixcut serve: opened {url} in your browser", file=sys.stderr)
+        else:
+            print(f"pixcut serve: no browser found; open {url} yourself", file=sys.stderr)
+
+    thread = threading.Thread(target=wait_and_open, name="pixcut-open-page", daemon=True)
+    thread.start()
+    return thread
