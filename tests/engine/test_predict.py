@@ -35,7 +35,9 @@ def _disc_image(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.
 
 
 def test_interface(engine: Engine) -> None:
-    assert engine.provider == "CPUExecutionProvider" or engine.provider.endswith("ExecutionProvider")
+    import onnxruntime
+
+    assert engine.provider in onnxruntime.get_available_providers()  # the one ONNX Runtime really ran
     assert engine.model_name == "u2netp"
     img = Image.new("RGB", (37, 23), (10, 200, 30))
     alpha = engine.predict_alpha(img)

@@ -36,7 +36,7 @@ def to_tensor(rgb: Image.Image, spec: ModelSpec, *, flip: bool = False) -> np.nd
 
 def raw_prediction(output: np.ndarray, spec: ModelSpec) -> np.ndarray:
     """First output map (H, W) as float32, through a sigmoid when the model emits logits."""
-    pred = np.asarray(output, dtype=np.float32)[0, 0]
+    pred: np.ndarray = np.asarray(output, dtype=np.float32)[0, 0]
     if spec.sigmoid:
         pred = 1.0 / (1.0 + np.exp(-pred))
     return pred
