@@ -169,12 +169,7 @@ def build_result(
         fmt, result_fg, size = "delta_png", fg, cutout.size
     else:
         finished = finish(cutout, options)
-        image = decorate(finished.image) if decorate else finished.image
-        if options.output == "mask":
-            image = mask_of(image)
-        fmt = options.resolved_format
-        kept = kept_metadata(metadata, options)
-        data = encode(image, fmt, options.jpeg_quality, webp_quality=options.webp_quality, metadata=kept)
+        image, fmt, data = output(decorate(finished.image) if decorate else finished.image, options, metadata)
         result_fg, size = finished.foreground, image.size
     info = ResultInfo(
         credits_charged=credits_charged,
@@ -186,6 +181,22 @@ def build_result(
         result_foreground=result_fg,
     )
     return RemovalResult(data=data, format=fmt, info=info, backend=backend, _image=image)
+
+
+def output(image: Image.Image, options: RemovalOptions, metadata: OutputMetadata) -> tuple[Image.Image, str, bytes]:
+    """The last step for a finished image: the mask if asked for, then the bytes in the chosen format."""
+    if options.output == "mask":
+        image = mask_of(image)
+    fmt = options.resolved_format
+    data = encode(
+        image,
+        fmt,
+        options.jpeg_quality,
+        webp_quality=options.webp_quality,
+        metadata=kept_metadata(metadata, options),
+        png_compression=options.png_compression,
+    )
+    return image, fmt, data
 
 
 def mask_of(image: Image.Image) -> Image.Image:
@@ -220,10 +231,5 @@ def refinish(result: RemovalResult, options: RemovalOptions, metadata: OutputMet
     """
     if not options.needs_local_output:
         return result
-    image = result.image
-    if options.output == "mask":
-        image = mask_of(image)
-    fmt = options.resolved_format
-    kept = kept_metadata(metadata, options)
-    data = encode(image, fmt, options.jpeg_quality, webp_quality=options.webp_quality, metadata=kept)
+    image, fmt, data = output(result.image, options, metadata)
     return replace(result, data=data, format=fmt, _image=image)

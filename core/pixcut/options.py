@@ -34,6 +34,11 @@ MAX_TARGET_SIDE = 25_000
 # so a result is never larger than the largest image the API works on. Checked before any canvas
 # is allocated (a 25 MP RGBA canvas is 100 MB; a 100000% margin asked for tens of gigabytes).
 MAX_RESULT_PIXELS = 25_000_000
+# PNG compression of locally encoded results (encoding.py): 0 stored, 1 (default) zlib's run-length
+# strategy, 2..9 zlib levels. 1 is the fastest that keeps PNGs small: on 1 MP photo cutouts it wrote
+# 0.87x the bytes of Pillow's default level 6 (what rembg writes) in a quarter of the time.
+PNG_COMPRESSION_LEVELS = range(0, 10)
+DEFAULT_PNG_COMPRESSION = 1
 # Bounds on one margin value, refused at parse time (a margin this large cannot fit the result anyway).
 MAX_MARGIN_PX = MAX_TARGET_SIDE
 MAX_MARGIN_PERCENT = 1_000.0
@@ -248,6 +253,7 @@ class RemovalOptions:
     output: OutputType = "cutout"  # "mask": the 8-bit alpha matte of the result instead of the cutout
     webp_quality: int | None = None  # None: lossless WebP; 1..100: lossy
     keep_metadata: bool = False  # carry the input's EXIF/XMP into the output (the ICC profile always is)
+    png_compression: int = DEFAULT_PNG_COMPRESSION  # PNGs pixcut encodes (not the cloud's own PNGs)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -275,6 +281,8 @@ class RemovalOptions:
         if self.webp_quality is not None:
             set_(self, "webp_quality", _parse_int("webp_quality", self.webp_quality, 1, 100))
         set_(self, "keep_metadata", parse_bool("keep_metadata", self.keep_metadata))
+        levels = PNG_COMPRESSION_LEVELS
+        set_(self, "png_compression", _parse_int("png_compression", self.png_compression, levels[0], levels[-1]))
         if self.output == "mask" and self.output_format not in MASK_FORMATS:
             raise OptionsError(
                 f"output=mask: a mask is written as PNG or WebP (format auto, png or webp), not {self.output_format}"

@@ -70,6 +70,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="keep the input's EXIF/XMP (orientation reset to 1); the ICC profile is always kept",
     )
+    outp.add_argument(
+        "--png-compression",
+        type=int,
+        metavar="0-9",
+        help="PNG compression pixcut applies: 0 none, 1 fast run-length (default), 2..9 zlib levels "
+        "(9: smallest, slowest)",
+    )
 
     be = p.add_argument_group("backend")
     be.add_argument("--backend", help="'local' (offline engine, default) or 'pixian' (cloud / --endpoint)")
@@ -131,6 +138,7 @@ def options_from_args(args: argparse.Namespace) -> RemovalOptions:
         "output_format",
         "jpeg_quality",
         "webp_quality",
+        "png_compression",
     ):
         value = getattr(args, name)
         if value is not None:
