@@ -19,7 +19,7 @@ def main() -> int:
         print("this is not JSON at all\n{broken json", flush=True)
         return 0
     if mode == "error":
-        print(json.dumps({"event": "start", "total": 1, "backend": "pixian"}), flush=True)
+        print(json.dumps({"event": "start", "total": 1, "backend": "pixian", "protocol": 1}), flush=True)
         error = {"type": "AuthError", "status": 401, "code": 1001, "message": "Invalid API credentials (fake)"}
         print(json.dumps({"event": "error", "input": source, "error": error}), flush=True)
         print(json.dumps({"event": "summary", "done": 0, "failed": 1, "skipped": 0, "credits_charged": 0.0}))

@@ -12,6 +12,7 @@ A case: ``{"id", "file", "procedure", "args": {...}, "out_dir", "precision"?, "o
 import hashlib
 import json
 import os
+import time
 import traceback
 
 import gi
@@ -110,7 +111,9 @@ def run_case(case):
         config.set_core_object_array("drawables", [source])
         for key, value in case.get("args", {}).items():
             config.set_property(key, value)
+        started = time.monotonic()
         values = procedure.run(config)
+        result["seconds"] = time.monotonic() - started  # the whole action: export, pixcut, insertion
         result["status"] = values.index(0).value_nick
         error = values.index(1) if values.length() > 1 else None
         result["error"] = error if isinstance(error, str) else getattr(error, "message", None)

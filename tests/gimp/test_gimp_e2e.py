@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
+from support_hosts import serving
 
 pytestmark = pytest.mark.gimp
 
@@ -44,7 +45,7 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in folder.iterdir()}
 
 
-def success_cases(inputs: dict[str, Path], out: Path) -> list[dict]:
+def success_cases(inputs: dict[str, Path], out: Path, endpoint: str) -> list[dict]:
     def case(case_id: str, file: str, **extra) -> dict:
         return {
             "id": case_id,
@@ -76,13 +77,40 @@ def success_cases(inputs: dict[str, Path], out: Path) -> list[dict]:
             args={"backend": "local", "crop-to-foreground": True, "margin": "10px"},
         ),
         {**case("repeat", "gray"), "procedure": REPEAT, "args": {}},
-        # Errors from the real core or the plug-in itself: they must leave the image as it was.
-        error_case(
-            "bad-credentials", inputs, out, {"backend": "endpoint", "endpoint": "http://127.0.0.1:9/"}, exports=True
+        # Mask and selection modes with every layer-only option set: they must not change the matte.
+        case(
+            "mask-finishing",
+            "object",
+            canvas=[500, 400],
+            offsets=[100, 60],
+            select_all=True,
+            args={"backend": "local", "output-mode": "mask", "background-color": "#FFFFFF", "target-size": "300 300"},
         ),
+        case(
+            "selection-finishing",
+            "object",
+            canvas=[500, 400],
+            offsets=[100, 60],
+            args={
+                "backend": "local",
+                "output-mode": "selection",
+                "background-color": "#FFFFFF",
+                "target-size": "300 300",
+                "crop-to-foreground": True,
+            },
+        ),
+        # A no-auth `pixcut serve` on this machine, no credentials configured anywhere.
+        case("serve-endpoint", "object", args={"backend": "endpoint", "endpoint": endpoint}),
+        # Errors from the real core or the plug-in itself: they must leave the image as it was.
+        error_case("short-colour", inputs, out, {"background-color": "#fff"}, exports=True),
+        error_case("eight-digit-colour", inputs, out, {"background-color": "#ff000080"}, exports=True),
+        error_case("unreachable", inputs, out, {"backend": "endpoint", "endpoint": UNREACHABLE}, exports=True),
         error_case("no-consent", inputs, out, {"backend": "pixian"}),
         error_case("no-endpoint-url", inputs, out, {"backend": "endpoint", "endpoint": ""}),
     ]
+
+
+UNREACHABLE = "http://127.0.0.1:9/api/v2/remove-background"  # the discard port: nothing listens
 
 
 def error_case(case_id: str, inputs: dict[str, Path], out: Path, args: dict, exports: bool = False) -> dict:
@@ -145,17 +173,38 @@ def reference_runs(pixcut: Path, debug: Path, cases: list[dict], out: Path) -> d
         assert result.returncode == 0, result.stdout + result.stderr
         for case_id, source in members:
             event = by_input[str(source)]
-            alpha = Image.open(event["output"]).convert("RGBA").getchannel("A")
-            references[case_id] = {**event, "alpha": alpha}
+            references[case_id] = {**event, "alpha": matte(event["output"]), "source": source, "flags": flags}
     return references
 
 
+def matte(path: str) -> Image.Image:
+    """The alpha of a cutout, or the mask itself (``--output-type mask`` writes an 8-bit grey PNG)."""
+    image = Image.open(path)
+    return image.getchannel("A") if image.mode in ("RGBA", "LA") else image.convert("L")
+
+
+def plain_alpha(pixcut: Path, source: Path) -> Image.Image:
+    """The cutout alpha of ``pixcut remove`` with no option at all, on the offline engine."""
+    target = source.with_name(source.stem + "-plain.png")
+    command = [str(pixcut), "remove", str(source), "-o", str(target), "--json", "--backend", "local"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return matte(str(target))
+
+
 @pytest.fixture(scope="module")
-def success(gimp_session):
+def serve_endpoint(gimp_session):
+    """A real ``pixcut serve`` without auth on a free loopback port (GIMP's chroot shares the network)."""
+    with serving(gimp_session.pixcut, gimp_session.work / "serve.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def success(gimp_session, serve_endpoint):
     """One GIMP run for all success cases, then the direct ``pixcut remove`` references."""
     out = gimp_session.work / "success"
     inputs = make_inputs(gimp_session.work / "inputs")
-    cases = success_cases(inputs, out)
+    cases = success_cases(inputs, out, serve_endpoint)
     debug = out / "exports"
     report = gimp_session.run("success", cases, env={"PIXCUT_GIMP_DEBUG_DIR": str(debug)})
     results = {c["id"]: c for c in report["cases"]}
@@ -275,6 +324,43 @@ def test_repeat_entry_runs_without_a_dialog(success):
     check_new_layer(results["repeat"], refs["repeat"], "Background (cutout)", 0, [0, 0])
 
 
+def test_mask_mode_ignores_background_colour_and_target_size(success, gimp_session):
+    """Mask = the plain alpha at the layer's size, whatever the layer-only options say (issue 15)."""
+    results, refs = success
+    result = results["mask-finishing"]
+    assert result["status"] == "success", result["error"]
+    copy = result["layers"][0]
+    assert (copy["name"], copy["offsets"], copy["size"]) == ("Background (cutout)", [100, 60], [240, 180])
+    plain = plain_alpha(gimp_session.pixcut, refs["mask-finishing"]["source"])
+    assert plain.size == (240, 180)
+    assert max_difference(raw_gray(copy["mask"], copy["size"]), plain) <= 1
+    assert "--background-color" not in refs["mask-finishing"]["flags"]
+    check_source_untouched(result, 1)
+    assert result["selection_after"] == result["selection_before"]
+
+
+def test_selection_mode_ignores_the_layer_only_options(success, gimp_session):
+    results, refs = success
+    result = results["selection-finishing"]
+    assert result["status"] == "success", result["error"]
+    assert result["stack_after"] == result["stack_before"]
+    plain = plain_alpha(gimp_session.pixcut, refs["selection-finishing"]["source"])
+    selection = raw_gray(result["selection"], result["image_size"])
+    assert max_difference(selection.crop((100, 60, 340, 240)), plain) <= 1
+    outside = selection.copy()
+    outside.paste(0, (100, 60, 340, 240))
+    assert outside.getextrema() == (0, 0)
+
+
+def test_a_no_auth_pixcut_serve_endpoint_works_without_credentials(success, gimp_session):
+    results, refs = success
+    result = results["serve-endpoint"]
+    assert refs["serve-endpoint"]["flags"][:4] == ("--format", "png", "--backend", "pixian")
+    layer = check_new_layer(result, refs["serve-endpoint"], "Background (cutout)", 0, [0, 0])
+    plain = plain_alpha(gimp_session.pixcut, refs["serve-endpoint"]["source"])
+    assert max_difference(raw_alpha(layer["pixels"], layer["size"]), plain) <= 1  # the server's engine = local
+
+
 # --- error cases ------------------------------------------------------------------------------
 
 FAKE = Path(__file__).resolve().parent / "fake_pixcut.py"
@@ -292,7 +378,13 @@ def check_failed_cleanly(result: dict, message: str) -> None:
 @pytest.mark.parametrize(
     "case_id,message",
     [
-        ("bad-credentials", "AuthenticationError: no API credentials"),  # the real core's own message
+        # the real core's own message, unchanged: one colour rule
+        (
+            "short-colour",
+            "OptionsError: background.color: expected '#RRGGBB' with the '#' (e.g. '#0055FF'), got '#fff'",
+        ),
+        ("eight-digit-colour", "OptionsError: background.color: expected '#RRGGBB'"),
+        ("unreachable", "NetworkError: http://127.0.0.1:9/api/v2/remove-background could not be reached"),
         ("no-consent", "needs consent"),
         ("no-endpoint-url", "needs an endpoint URL"),
     ],
@@ -301,6 +393,12 @@ def test_core_and_plugin_errors_leave_the_image_unchanged(success, gimp_session,
     results, _ = success
     check_failed_cleanly(results[case_id], message)
     assert not (gimp_session.profile / "pixcut-cloud-consent.json").exists()
+
+
+def test_an_unreachable_endpoint_is_reported_within_seconds(success):
+    seconds = success[0]["unreachable"]["seconds"]
+    print(f"\nGIMP: unreachable endpoint reported after {seconds:.2f} s (export, pixcut start, retries)")
+    assert seconds < 5.0
 
 
 def test_unreadable_output_and_backend_errors_leave_the_image_unchanged(gimp_session):

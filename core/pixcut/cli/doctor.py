@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 from pixcut import __version__
@@ -188,14 +189,12 @@ def flatpak_overrides(app_id: str) -> list[Path]:
     return [user / "flatpak" / "overrides" / app_id, Path("/var/lib/flatpak/overrides") / app_id]
 
 
-def check_flatpak(host: str, app_id: str, plugin_folder: Path) -> Check | None:
+def check_flatpak(host: str, app_id: str, plugin_folder: Path) -> Check:
     """A Flatpak GIMP/Krita (``~/.var/app/ID`` exists): may it run pixcut on the host, and is the plug-in there?
 
     A sandboxed host reaches the user's pixcut only through ``flatpak-spawn --host``, which needs
     the app to talk to org.freedesktop.Flatpak: the one override command grants it.
     """
-    if not flatpak_home(app_id).is_dir():
-        return None
     name = f"{host}-flatpak"
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in flatpak_overrides(app_id) if p.is_file()]
     if not any(hostkit.bus_policy_allows_spawn(text) for text in texts):
@@ -208,10 +207,13 @@ def check_flatpak(host: str, app_id: str, plugin_folder: Path) -> Check | None:
 
 
 def check_flatpaks() -> list[Check]:
-    found = [
-        _guard("gimp-flatpak", lambda: check_flatpak("gimp", gimp.FLATPAK_ID, gimp.flatpak_dest() / gimp.PLUGIN_NAME)),
-        _guard(
-            "krita-flatpak", lambda: check_flatpak("krita", krita.FLATPAK_ID, krita.flatpak_dest() / krita.PLUGIN_NAME)
-        ),
+    """One line per Flatpak GIMP/Krita found in the user's ``~/.var/app`` (none when there is none)."""
+    hosts = [
+        ("gimp", gimp.FLATPAK_ID, gimp.flatpak_dest() / gimp.PLUGIN_NAME),
+        ("krita", krita.FLATPAK_ID, krita.flatpak_dest() / krita.PLUGIN_NAME),
     ]
-    return [check for check in found if check is not None]
+    return [
+        _guard(f"{host}-flatpak", partial(check_flatpak, host, app, folder))
+        for host, app, folder in hosts
+        if flatpak_home(app).is_dir()
+    ]
