@@ -78,7 +78,7 @@ def _remove_via_delta(backend: Backend, source: ImageInput, options: RemovalOpti
     orientation = delta.info.input_orientation or probe.orientation
     upright = probe if orientation == probe.orientation else load_input(source.data, orientation=orientation)
     cutout = canonical_cutout(decode_delta(delta.data, upright.image))
-    return build_result(
+    result = build_result(
         cutout,
         options,
         input_size=upright.size,
@@ -88,3 +88,5 @@ def _remove_via_delta(backend: Backend, source: ImageInput, options: RemovalOpti
         backend=backend.name,
         metadata=upright.metadata,  # the local file's ICC profile (and EXIF/XMP with keep_metadata)
     )
+    result.converted_for_upload = delta.converted_for_upload
+    return result

@@ -97,3 +97,22 @@ def test_cli_to_serve_with_heic_mask_and_webp(auth_server: LiveServer, tmp_path:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert Image.open(tmp_path / "cut.webp").format == "WEBP"
+
+
+def test_delta_transfer_of_a_rotated_webp_rebuilds_upright_with_its_profile(auth_server: LiveServer) -> None:
+    from pixcut import remove_background
+    from pixcut.backends import BackendSettings, create_backend
+    from pixcut.credentials import Credentials
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encoded(make_photo((128, 96)), "WEBP", lossless=True, exif=exif.tobytes(), icc_profile=P3)
+    cloud = create_backend(
+        "pixian", BackendSettings(endpoint=auth_server.url, credentials=Credentials(API_ID, API_SECRET))
+    )
+    delta = remove_background(data, backend=cloud, delta=True, crop_to_foreground=True)
+    local = remove_background(data, crop_to_foreground=True)
+    assert delta.converted_for_upload == "WEBP"
+    assert delta.info.input_orientation == 6 and delta.info.input_size == (96, 128)
+    assert delta.image.info.get("icc_profile") == P3
+    assert np.array_equal(np.asarray(delta.image), np.asarray(local.image))
