@@ -30,8 +30,6 @@ WEBP_METHOD = 4  # libwebp effort 0..6: 4 is its default speed/size balance
 WEBP_LOSSLESS_EFFORT = 80  # lossless "quality" is effort, not fidelity: 80 is Pillow's default
 XMP_PNG_KEY = "XML:com.adobe.xmp"  # the iTXt keyword Adobe's XMP spec gives for PNG
 
-ENCODED_FORMATS: tuple[str, ...] = ("png", "jpeg", "webp")
-
 
 @dataclass(frozen=True)
 class OutputMetadata:
