@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from _browser_support import HAVE_CHROMIUM, chromium, downloaded, wait_for
 from PIL import Image
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 from server._serve_support import API_ID, API_SECRET, LiveServer
@@ -179,3 +181,29 @@ def test_page_asks_for_credentials(browser: tuple[WebDriver, Path]) -> None:
         assert not panel.is_displayed()
     finally:
         secured.stop()
+
+
+def test_controls_are_labelled_and_keyboard_reachable(server: LiveServer, browser: tuple[WebDriver, Path]) -> None:
+    driver, _downloads = browser
+    open_page(driver, server)
+    unlabelled = driver.execute_script(
+        """
+        return [...document.querySelectorAll('input, select, button')]
+          .filter((el) => !el.closest('[hidden]'))
+          .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !(el.textContent || '').trim())
+          .map((el) => el.id || el.outerHTML);
+        """
+    )
+    assert unlabelled == []
+    order = []
+    driver.execute_script("document.activeElement && document.activeElement.blur()")
+    for _ in range(14):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        order.append(driver.switch_to.active_element.get_attribute("id"))
+    expected = ["files", "output", "format", "use-background", "background", "crop", "margin"]
+    expected += ["target-width", "target-height", "alignment", "apply"]
+    assert [i for i in dict.fromkeys(order) if i in expected] == expected, order
+    crop = driver.find_element(By.ID, "crop")
+    crop.send_keys(Keys.SPACE)  # a focused checkbox toggles from the keyboard
+    assert crop.is_selected()
