@@ -86,7 +86,7 @@ def list_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([e.to_json() for e in found]))
         return 0
-    header = ("name", "family", "size", "licence", "commercial", "installed", "MAE", "IoU", "s/MP")
+    header = ("name", "family", "size", "licence", "commercial", "installed", "from", "hash", "MAE", "IoU", "s/MP")
     table = [header]
     for e in found:
         spec, measured = e.spec, e.spec.measured
@@ -98,6 +98,8 @@ def list_models(args: argparse.Namespace) -> int:
                 _short(spec.licence),
                 "yes" if spec.commercial_use else "no",
                 f"yes ({e.installed_from})" if e.path else "no",
+                ",".join(store.sources(spec)),
+                checksum[0] if (checksum := spec.checksum()) else "-",
                 f"{measured.mae:.4f}" if measured else "-",
                 f"{measured.iou:.4f}" if measured else "-",
                 f"{measured.s_per_mp:.2f}" if measured else "-",
