@@ -10,5 +10,7 @@ imports it lazily so ``pixcut --help`` works without them. Modules, one job each
 - ``limits``: bounded concurrent removals with a short queue (429 beyond it);
 - ``fetch``: ``image.url`` fetching with the SSRF guards;
 - ``inputs``: the request form -> (image bytes, ``RemovalOptions``);
+- ``removebg``: remove.bg's ``POST /v1.0/removebg`` as an adapter onto ``RemovalOptions``;
+- ``web``: the web page at ``/`` (files in ``static/``) and ``--open``;
 - ``app``: the FastAPI application factory ``create_app``.
 """
