@@ -5,7 +5,7 @@ The bridge runs GIMP in a private mount namespace (``unshare --mount --propagati
 where the host paths pixcut needs are bind-mounted into the chroot *at the same paths*:
 
 - the repository and the venv (pixcut's code, its console script, its site-packages),
-- the venv's base Python: its whole prefix when self-contained (pyenv: /root/.pyenv/versions/X),
+- the venv's base Python: its whole prefix when self-contained (a pyenv or uv build),
   or, for a system Python (prefix /usr, which would shadow the chroot's own /usr), only the
   interpreter file, its stdlib folder and libpython; the venv's ``bin`` is then overlaid with a
   copy whose ``python*`` links point straight at the interpreter (the original link goes through
@@ -13,7 +13,7 @@ where the host paths pixcut needs are bind-mounted into the chroot *at the same 
 - the test's work folder, and /dev, /proc and /sys (subprocess needs /dev/null, onnxruntime reads
   /proc and /sys).
 
-So ``pixcut-location.json`` names the real host path (``/work/main/.venv/bin/pixcut``), and every
+So ``pixcut-location.json`` names the real host path (the venv's ``bin/pixcut``), and every
 file path the plug-in hands to pixcut means the same file on both sides. The host interpreter runs
 on the chroot's (newer, ABI-compatible) glibc and shared libraries; ``missing_libraries`` checks that.
 The mounts belong to the namespace and vanish with its last process: nothing is left behind.

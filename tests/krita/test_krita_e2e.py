@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support_hosts import serving
 
 pytestmark = pytest.mark.krita
 
@@ -94,11 +95,11 @@ def test_crop_and_margin_placement(krita, images, pixcut_direct):
     assert cutout["bounds"][0] <= fg_left and cutout["bounds"][1] <= fg_top
 
 
-def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
-    report = krita(
-        {"image": str(images["png"]), "action": REPEAT, "move": [25, 15]},
-        dict(OFFLINE, output_mode="mask", crop_to_foreground="true"),
-    )
+def test_mask_mode_makes_a_masked_copy_of_the_plain_alpha(krita, images, pixcut_direct):
+    """Mask mode with every layer-only option set: the mask is still the plain alpha at the layer's size."""
+    settings = dict(OFFLINE, output_mode="mask", crop_to_foreground="true")
+    settings.update(background_color="#FFFFFF", target_size="300 300")
+    report = krita({"image": str(images["png"]), "action": REPEAT, "move": [25, 15]}, settings)
     cutout = assert_inserted_above(report)
     source = report["source"]
     assert cutout["bounds"] == source["bounds"], "the copy keeps the source's pixels"
@@ -106,7 +107,7 @@ def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
     assert copy_pixels == Path(cutout["bin"]).with_name("source.bin").read_bytes()
     mask = cutout["mask"]
     assert mask["type"] == "transparencymask" and mask["name"] == "pixcut mask"
-    _result, image = pixcut_direct(source["png"])  # mask mode ignores the finishing options
+    _result, image = pixcut_direct(source["png"])  # the plain cutout: no option at all
     x, y, w, h = mask["bounds"]
     mask_alpha = np.frombuffer(Path(mask["bin"]).read_bytes(), dtype=np.uint8).reshape(h, w)
     sx, sy, sw, sh = source["bounds"]
@@ -114,17 +115,47 @@ def test_mask_mode_makes_a_masked_copy(krita, images, pixcut_direct):
     assert np.array_equal(mask_alpha, np.asarray(image)[..., 3])
 
 
-def test_backend_failure_leaves_document_unchanged(krita, images):
-    """The endpoint backend without credentials: the core refuses, the plug-in shows its message."""
+def assert_failed_cleanly(report: dict, message: str) -> None:
+    """One message box with ``message``; the document exactly as before."""
+    assert report["status"] == "error"
+    assert message in report["message"], report["message"]
+    assert len(report["message_boxes"]) == 1 and message in report["message_boxes"][0]
+    assert report["layers_after"] == report["layers_before"]
+    assert report["source_unchanged"] is True
+    assert "cutout" not in report
+
+
+@pytest.mark.parametrize("colour", ["#fff", "#ff000080"])
+def test_a_colour_the_core_refuses_shows_the_cores_message(krita, images, colour):
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT}, dict(OFFLINE, background_color=colour))
+    core = f"OptionsError: background.color: expected '#RRGGBB' with the '#' (e.g. '#0055FF'), got '{colour}'"
+    assert_failed_cleanly(report, core)
+
+
+@pytest.fixture(scope="module")
+def serve_endpoint(pixcut_exe, tmp_path_factory):
+    """A real ``pixcut serve`` without auth on a free loopback port."""
+    with serving(Path(pixcut_exe.split()[0]), tmp_path_factory.mktemp("serve") / "serve.log") as url:
+        yield url
+
+
+def test_a_no_auth_pixcut_serve_endpoint_works_without_credentials(krita, images, pixcut_direct, serve_endpoint):
+    settings = {"backend": "endpoint", "endpoint": serve_endpoint, "output_mode": "layer"}
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT}, settings)
+    cutout = assert_inserted_above(report)
+    result, image = pixcut_direct(report["source"]["png"])  # the offline engine here = the server's
+    bounds, alpha = expected_layer(result, image, report["source"]["bounds"])
+    assert cutout["bounds"] == bounds
+    assert np.abs(layer_alpha(cutout).astype(int) - alpha.astype(int)).max() <= 1
+
+
+def test_an_unreachable_endpoint_is_reported_within_seconds(krita, images):
     settings = {
         "backend": "endpoint",
         "endpoint": "http://127.0.0.1:9/api/v2/remove-background",
         "output_mode": "layer",
     }
     report = krita({"image": str(images["jpeg"]), "action": REPEAT}, settings)
-    assert report["status"] == "error"
-    assert "no API credentials" in report["message"]
-    assert len(report["message_boxes"]) == 1 and "no API credentials" in report["message_boxes"][0]
-    assert report["layers_after"] == report["layers_before"]
-    assert report["source_unchanged"] is True
-    assert "cutout" not in report
+    assert_failed_cleanly(report, "NetworkError: http://127.0.0.1:9/api/v2/remove-background could not be reached")
+    print(f"\nKrita: unreachable endpoint reported after {report['action_seconds']:.2f} s (export, pixcut, retries)")
+    assert report["action_seconds"] < 5.0

@@ -13,16 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from pixcut.hosts import hostkit
-from pixcut.hosts.common import (
-    LOCATION_FILE,
-    copy_tree,
-    flatpak_home,
-    install_kit,
-    remove_path,
-    repo_plugins_dir,
-    write_location,
-)
+from pixcut.hosts import common, hostkit
 
 PLUGIN_NAME = "pixcut-gimp"
 PLUGIN_FILE = f"{PLUGIN_NAME}.py"
@@ -38,7 +29,7 @@ def native_dest() -> Path:
 
 def flatpak_dest() -> Path:
     """The user plug-ins folder of the Flatpak GIMP (its profile lives under ``~/.var/app/org.gimp.GIMP``)."""
-    return flatpak_home(FLATPAK_ID) / "config" / "GIMP" / "3.0" / "plug-ins"
+    return common.flatpak_home(FLATPAK_ID) / "config" / "GIMP" / "3.0" / "plug-ins"
 
 
 def default_dest() -> Path:
@@ -54,7 +45,7 @@ def default_dest() -> Path:
 
 def plugin_source() -> Path:
     """The ``pixcut-gimp`` folder shipped with pixcut (bundled in the wheel, or the checkout's plugins/)."""
-    source = repo_plugins_dir() / "gimp" / PLUGIN_NAME
+    source = common.repo_plugins_dir() / "gimp" / PLUGIN_NAME
     if not (source / PLUGIN_FILE).is_file():
         raise FileNotFoundError(f"the GIMP plug-in is missing from this pixcut installation: {source}")
     return source
@@ -67,11 +58,11 @@ def install(dest: Path | None = None, link: bool = False) -> Path:
     file is then written into the source folder, where ``.gitignore`` keeps it out of commits.
     """
     target = (Path(dest).expanduser() if dest else default_dest()) / PLUGIN_NAME
-    copy_tree(plugin_source(), target, link=link)
+    common.copy_tree(plugin_source(), target, link=link)
     script = target / PLUGIN_FILE
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    write_location(target, linked=link)
-    install_kit(target, link=link)
+    common.write_location(target, linked=link)
+    common.install_kit(target, link=link)
     return target
 
 
@@ -81,9 +72,9 @@ def uninstall(dest: Path | None = None) -> list[Path]:
     removed: list[Path] = []
     if target.is_symlink():
         # A linked install wrote its location file and kit link into the sources: take them back out.
-        for extra in (target.resolve() / LOCATION_FILE, target.resolve() / hostkit.KIT_FILE):
-            if remove_path(extra):
+        for extra in (target.resolve() / common.LOCATION_FILE, target.resolve() / hostkit.KIT_FILE):
+            if common.remove_path(extra):
                 removed.append(extra)
-    if remove_path(target):
+    if common.remove_path(target):
         removed.append(target)
     return removed

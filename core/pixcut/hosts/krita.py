@@ -12,16 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from pixcut.hosts import hostkit
-from pixcut.hosts.common import (
-    LOCATION_FILE,
-    copy_tree,
-    flatpak_home,
-    install_kit,
-    remove_path,
-    repo_plugins_dir,
-    write_location,
-)
+from pixcut.hosts import common, hostkit
 
 PLUGIN_NAME = "pixcut_krita"
 DESKTOP_FILE = f"{PLUGIN_NAME}.desktop"
@@ -43,11 +34,11 @@ def native_dest() -> Path:
 
 def flatpak_dest() -> Path:
     """The Flatpak Krita's plug-in folder (its XDG dirs live under ``~/.var/app/org.kde.krita``)."""
-    return flatpak_home(FLATPAK_ID) / "data" / "krita" / "pykrita"
+    return common.flatpak_home(FLATPAK_ID) / "data" / "krita" / "pykrita"
 
 
 def flatpak_kritarc() -> Path:
-    return flatpak_home(FLATPAK_ID) / "config" / "kritarc"
+    return common.flatpak_home(FLATPAK_ID) / "config" / "kritarc"
 
 
 def _flatpak_only() -> bool:
@@ -71,7 +62,7 @@ def default_kritarc() -> Path:
 
 def plugin_sources() -> tuple[Path, Path]:
     """The package folder and the .desktop file shipped with pixcut (wheel bundle or checkout)."""
-    base = repo_plugins_dir() / "krita"
+    base = common.repo_plugins_dir() / "krita"
     package, desktop = base / PLUGIN_NAME, base / DESKTOP_FILE
     if not (package / "__init__.py").is_file() or not desktop.is_file():
         raise FileNotFoundError(f"the Krita plug-in is missing from this pixcut installation: {base}")
@@ -87,10 +78,10 @@ def install(dest: Path | None = None, link: bool = False, kritarc: Path | None =
     root = Path(dest).expanduser() if dest else default_dest()
     package, desktop = plugin_sources()
     target = root / PLUGIN_NAME
-    copy_tree(package, target, link=link)
-    copy_tree(desktop, root / DESKTOP_FILE, link=link)
-    write_location(target, linked=link)
-    install_kit(target, link=link)
+    common.copy_tree(package, target, link=link)
+    common.copy_tree(desktop, root / DESKTOP_FILE, link=link)
+    common.write_location(target, linked=link)
+    common.install_kit(target, link=link)
     set_enabled(kritarc or default_kritarc(), True)
     return target
 
@@ -101,11 +92,11 @@ def uninstall(dest: Path | None = None, kritarc: Path | None = None) -> list[Pat
     target = root / PLUGIN_NAME
     removed: list[Path] = []
     if target.is_symlink():
-        for extra in (target.resolve() / LOCATION_FILE, target.resolve() / hostkit.KIT_FILE):
-            if remove_path(extra):
+        for extra in (target.resolve() / common.LOCATION_FILE, target.resolve() / hostkit.KIT_FILE):
+            if common.remove_path(extra):
                 removed.append(extra)
     for path in (target, root / DESKTOP_FILE):
-        if remove_path(path):
+        if common.remove_path(path):
             removed.append(path)
     set_enabled(kritarc or default_kritarc(), False)
     return removed

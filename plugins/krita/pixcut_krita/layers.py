@@ -51,37 +51,31 @@ def export_layer(node) -> Exported:
 
 
 def read_result(path: str) -> tuple[int, int, bytes]:
-    """pixcut's result PNG as ``(width, height, straight RGBA8 bytes)``.
+    """pixcut's cutout PNG as ``(width, height, straight RGBA8 bytes)``.
 
-    Qt's own PNG decoder (C++) keeps the GUI thread responsive: a pure-Python decoder needed
-    seconds for a 12 MP cutout. RGBA8888 is byte order R,G,B,A on every platform and not
-    premultiplied, so the alpha is pixcut's exactly.
+    RGBA8888 is byte order R,G,B,A on every platform and not premultiplied, so the alpha is pixcut's.
     """
-    image = QImage(path)
-    if image.isNull():
-        raise HostError(f"Could not read pixcut's result ({path}): not a PNG Qt can decode.")
-    image = image.convertToFormat(QImage.Format_RGBA8888)
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    bits = image.constBits()
-    bits.setsize(stride * height)
-    data = bytes(bits)
-    if stride != width * 4:  # rows are 32-bit aligned, so never for RGBA8888; cheap to be sure
-        data = b"".join(data[y * stride : y * stride + width * 4] for y in range(height))
-    return width, height, data
+    return _decode(path, QImage.Format_RGBA8888, 4)
 
 
 def read_mask(path: str) -> tuple[int, int, bytes]:
     """pixcut's mask PNG (``--output-type mask``: 8-bit grey) as ``(width, height, one byte per pixel)``."""
+    return _decode(path, QImage.Format_Grayscale8, 1)
+
+
+def _decode(path: str, fmt, channels: int) -> tuple[int, int, bytes]:
+    """Decode with Qt's own PNG decoder (C++: a pure-Python one needed seconds for 12 MP on the GUI thread)."""
     image = QImage(path)
     if image.isNull():
-        raise HostError(f"Could not read pixcut's mask ({path}): not a PNG Qt can decode.")
-    image = image.convertToFormat(QImage.Format_Grayscale8)
+        raise HostError(f"Could not read pixcut's result ({path}): not a PNG Qt can decode.")
+    image = image.convertToFormat(fmt)
     width, height, stride = image.width(), image.height(), image.bytesPerLine()
     bits = image.constBits()
     bits.setsize(stride * height)
     data = bytes(bits)
-    if stride != width:  # Grayscale8 rows are padded to 32 bits
-        data = b"".join(data[y * stride : y * stride + width] for y in range(height))
+    row = width * channels
+    if stride != row:  # Qt pads rows to 32 bits (a grey mask of odd width)
+        data = b"".join(data[y * stride : y * stride + row] for y in range(height))
     return width, height, data
 
 

@@ -52,6 +52,7 @@ class Driver:
 
             extension.status.finished.connect(self.on_finished)
             self.report["layers_before"] = layer_stack(self.doc)
+            self.t_trigger = time.monotonic()
             Krita.instance().action(self.job["action"]).trigger()
         except Exception:  # any failure must end in a report, not a hung Krita
             self.finish("driver error: " + traceback.format_exc())
@@ -88,6 +89,8 @@ class Driver:
                 widget.done(QMessageBox.Ok)
 
     def on_finished(self, outcome: str, message: str) -> None:
+        # the whole action as the user waits for it: export, pixcut, insertion (or the error box)
+        self.report["action_seconds"] = round(time.monotonic() - self.t_trigger, 3)
         self.report["events"].append([outcome, message])
         QTimer.singleShot(200, lambda: self.after(outcome, message))
 
