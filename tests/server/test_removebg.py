@@ -194,6 +194,26 @@ def test_parameter_maps_onto_pixcut(
     assert [ours.headers[f"X-Foreground-{k}"] for k in ("Top", "Left", "Width", "Height")] == [top, left, fg_w, fg_h]
 
 
+def test_default_fields_of_a_common_python_client(auth_server: LiveServer, photo_bytes: bytes) -> None:
+    """What the ``removebg`` package (github.com/brilam/remove-bg) sends by default, URL changed only."""
+    fields = {
+        "size": "regular",
+        "type": "auto",
+        "type_level": "none",
+        "format": "auto",
+        "roi": "0 0 100% 100%",
+        "crop": "false",
+        "scale": "original",
+        "position": "original",
+        "channels": "rgba",
+        "add_shadow": "false",
+        "semitransparency": "true",
+    }
+    response = post(auth_server, fields, photo_bytes)
+    assert response.status_code == 200, response.text
+    assert response.content == pixian(auth_server, {"max_pixels": "250000"}, photo_bytes).content
+
+
 def test_size_preview_is_the_default_and_quarter_megapixel(auth_server: LiveServer) -> None:
     sample = SAMPLE.read_bytes()  # 512 x 512 = 262,144 pixels: above 0.25 MP
     default = post(auth_server, {}, sample)
@@ -311,7 +331,9 @@ PARAMETER_ERRORS = [
     ({"position": "center"}, "invalid_position"),
     ({"channels": "rgb"}, "invalid_channels"),
     ({"roi": "0% 0% 50% 50%"}, "invalid_roi"),
-    ({"roi": "0 0 100 100"}, "invalid_roi"),
+    ({"roi": "0 0 100"}, "invalid_roi"),
+    ({"roi": "0 0 100 100"}, "invalid_roi"),  # bare numbers are pixels: a 100 x 100 region of 256 x 256
+    ({"roi": "0% 0% 100 ten"}, "invalid_roi"),
     ({"roi": "0px 0px 999px 999px"}, "roi_exceeds_bounds"),
     ({"roi": "50% 50% 10% 10%"}, "roi_region_empty"),
     ({"type": "person"}, "invalid_type"),

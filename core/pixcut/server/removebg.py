@@ -274,16 +274,16 @@ def parse_placement(scale_text: str, position_text: str) -> Placement | None:
 
 
 def parse_roi(value: str) -> Roi | None:
-    """``x1 y1 x2 y2`` in px or %; None for the default whole image."""
+    """``x1 y1 x2 y2`` in px or % (a bare number is px: clients send '0 0 100% 100%'); None for the default."""
     parts = value.split()
     if len(parts) != 4:
         raise RemoveBgError(f"Invalid roi parameter given: {value!r} (x1 y1 x2 y2 in px or %)", "invalid_roi")
     corners: list[tuple[float, str]] = []
     for part in parts:
         match = _LENGTH.match(part.lower())
-        if not match or match.group(2) is None:
+        if not match:
             raise RemoveBgError(f"Invalid roi parameter given: {part!r} (px or %)", "invalid_roi")
-        corners.append((float(match.group(1)), match.group(2)))
+        corners.append((float(match.group(1)), match.group(2) or "px"))  # a bare number is pixels, as 0 is
     roi = Roi(tuple(corners))
     if roi.corners == ((0.0, "%"), (0.0, "%"), (100.0, "%"), (100.0, "%")):
         return None
