@@ -132,7 +132,7 @@ def run_watch(
             state.processed[path] = signature(path) or (0, 0, 0)
             report({"event": "skipped", "input": str(path), "output": str(output)})
         else:
-            state.pending[path] = _Pending(now - settle, signature(path))  # settled unless still changing
+            state.pending[path] = _Pending(now - _quiet_for(path, settle), signature(path))
 
     worker = threading.Thread(
         target=_worker, args=(work, process, report, state, stop), name="pixcut-watch", daemon=True
@@ -171,6 +171,16 @@ def run_watch(
     summary.not_attempted = state.seen - summary.done - summary.failed - summary.skipped
     report({**summary.to_json(), "watch": str(watched.folder.resolve())})
     return summary
+
+
+def _quiet_for(path: Path, settle: float) -> float:
+    """How long a file found at start has been unchanged (capped at ``settle``): one still being
+    copied when the watch starts waits for its quiet period like any other."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+    return max(0.0, min(settle, age))
 
 
 def _settle_and_queue(

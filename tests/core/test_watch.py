@@ -136,3 +136,23 @@ def test_watch_options_are_checked_before_watching(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2 and "--out-dir" in proc.stderr
+
+
+def test_a_file_still_being_copied_when_the_watch_starts_is_read_once_whole(tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir(), out.mkdir()
+    writer = threading.Thread(target=slow_write, args=(folder / "arriving.png", png(7)), kwargs={"chunks": 16})
+    writer.start()
+    while not (folder / "arriving.png").exists():
+        time.sleep(0.01)
+    watcher = Watcher(folder, out)  # starts while the copy is under way
+    try:
+        writer.join()
+        watcher.wait_for(lambda evs: watcher.results_for("arriving.png"), "result for the arriving file")
+    finally:
+        watcher.proc.send_signal(signal.SIGINT)
+        watcher.proc.wait(timeout=120)
+        watcher.reader.join(timeout=30)
+    assert [e for e in watcher.events if e["event"] == "error"] == []
+    assert len(watcher.results_for("arriving.png")) == 1
+    assert Image.open(out / "arriving.png").size == (320, 240)
