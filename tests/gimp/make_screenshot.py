@@ -26,6 +26,8 @@ config = procedure.create_config()
 config.set_property('run-mode', Gimp.RunMode.INTERACTIVE)
 config.set_property('image', image)
 config.set_core_object_array('drawables', image.get_layers())
+config.set_property('output-mode', 'mask')  # shows the layer-only options greyed out
+config.set_property('target-size', '800 600')
 procedure.run(config)
 """
 
