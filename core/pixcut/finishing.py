@@ -193,7 +193,7 @@ def output(image: Image.Image, options: RemovalOptions, metadata: OutputMetadata
         fmt,
         options.jpeg_quality,
         webp_quality=options.webp_quality,
-        metadata=kept_metadata(metadata, options),
+        metadata=kept_metadata(metadata, options) if options.output == "cutout" else NO_METADATA,
         png_compression=options.png_compression,
     )
     return image, fmt, data

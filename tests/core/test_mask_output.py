@@ -140,3 +140,16 @@ def test_cloud_mask_through_delta_png_uses_the_same_finishing(scripted, tmp_path
     assert scripted.requests[0].form()["output.format"] == b"delta_png"
     assert result.image.mode == "L" and result.image.size == (40, 40)
     assert result.image.getextrema() == (255, 255)
+
+
+def test_a_mask_carries_no_colour_profile_or_metadata():
+    from icc_profiles import display_p3_like
+
+    exif = Image.Exif()
+    exif[0x010F] = "camera"
+    buffer = io.BytesIO()
+    make_photo((80, 60)).save(buffer, "JPEG", icc_profile=display_p3_like(), exif=exif.tobytes())
+    for fmt in ("png", "webp"):
+        result = remove_background(buffer.getvalue(), output="mask", output_format=fmt, keep_metadata=True)
+        mask = Image.open(io.BytesIO(result.data))
+        assert not mask.info.get("icc_profile") and not mask.getexif()

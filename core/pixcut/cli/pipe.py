@@ -43,7 +43,9 @@ def plan_stdio(inputs: list[str], output: str | None, out_dir: str | None) -> li
 
 
 def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
-    """All of standard input, refused (one line) beyond ``limit`` bytes or when empty."""
+    """All of standard input, refused (one line) beyond ``limit`` bytes, when empty or a terminal."""
+    if sys.stdin.isatty():
+        raise OptionsError("'-' reads an image from standard input, which is a terminal here: pipe a file in")
     data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:
         raise ImageError(f"standard input is larger than {limit:,} bytes; pass a file instead")
