@@ -70,15 +70,15 @@ def encode(
     stores it as RGB with equal channels).
     """
     buffer = io.BytesIO()
-    extra: dict[str, object] = {}
-    if metadata.icc_profile and image.mode != "L":
-        extra["icc_profile"] = metadata.icc_profile
-    if metadata.exif:
-        extra["exif"] = metadata.exif
+    # Every field is given explicitly, also when empty: Pillow otherwise falls back to what the
+    # image object carries in ``info`` (e.g. the input's ICC profile on a mask cut from it).
+    extra: dict[str, object] = {
+        "icc_profile": metadata.icc_profile if image.mode != "L" else None,
+        "exif": metadata.exif or b"",
+    }
     if fmt == "jpeg":
         rgb = image if image.mode in ("RGB", "L") else _to_rgb_over_white(image)
-        if metadata.xmp:
-            extra["xmp"] = metadata.xmp
+        extra["xmp"] = metadata.xmp or b""
         rgb.save(buffer, "JPEG", quality=jpeg_quality, **extra)
     elif fmt in ("png", "delta_png"):
         if metadata.xmp:
@@ -87,8 +87,7 @@ def encode(
             extra["pnginfo"] = info
         image.save(buffer, "PNG", **png_parameters(png_compression), **extra)
     elif fmt == "webp":
-        if metadata.xmp:
-            extra["xmp"] = metadata.xmp
+        extra["xmp"] = metadata.xmp or b""
         if webp_quality is None:
             image.save(buffer, "WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_METHOD, **extra)
         else:
