@@ -1,12 +1,20 @@
-"""Offline engine speed and memory against the rembg library, same u2netp weights, same run.
+"""Offline engine speed and memory against the rembg library: same u2netp weights, same run, side by side.
 
-1. Per-image latency (median) and peak RSS for a 1-megapixel and a 12-megapixel photo-like
-   JPEG: file bytes in, PNG cutout bytes out. Each pipeline runs in its own fresh process so its
-   peak RSS (ru_maxrss) is its own: pixcut's offline backend vs ``rembg.remove(data, session)``.
-2. Throughput of a 50-image batch: ``pixcut remove DIR --out-dir OUT`` vs ``rembg p -m u2netp DIR OUT``.
+1. Per image, file bytes in -> PNG cutout bytes out, at 1 and 12 megapixels: median latency, peak RSS
+   and PNG bytes of pixcut's offline backend (``pixcut.remove_background``) and of
+   ``rembg.remove(data, session=new_session("u2netp"))``. Each measurement runs in a fresh process
+   (so the peak RSS is that pipeline's own), and the two alternate for ``--rounds`` rounds so both
+   see the same machine state; every line prints the ratio pixcut / rembg.
+2. The floor: bare JPEG decode + one inference on a ready tensor + PNG encoding of the cutout with
+   pixcut's default settings, timed stage by stage in one process. What a pipeline cannot go below
+   on one image without a faster model or codec; pixcut's distance to it is printed.
+3. A batch of ``--batch`` JPEGs, whole command wall time: ``pixcut remove DIR --out-dir OUT`` vs
+   ``rembg p -m u2netp DIR OUT``, alternating for ``--batch-rounds`` rounds.
 
-The peer lives in .bench-venv (``bash benchmarks/setup-peer.sh``); it is skipped with a note if
-missing. Usage: python benchmarks/engine.py [--repeat 5] [--batch 50] [--batch-megapixels 1]
+The peer lives in .bench-venv (``bash benchmarks/setup-peer.sh``); without it only pixcut's figures are
+printed. The images are generated (``_images.photo_like``), or ``--photo FILE`` resized to each size.
+
+    .venv/bin/python benchmarks/engine.py [--repeat 5] [--rounds 2] [--batch 50] [--batch-rounds 1] [--photo FILE]
 """
 
 from __future__ import annotations
@@ -15,17 +23,20 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _rembg_peer import PEER_PY, REMBG, have_peer, peer_env
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PIXCUT_PY = REPO / ".venv" / "bin" / "python"
+PIXCUT_BIN = REPO / ".venv" / "bin" / "pixcut"
 
 # Runs inside a child interpreter: argv = impl, image path, repeat.
 CHILD = r"""
@@ -49,23 +60,62 @@ peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"median": statistics.median(times), "peak_mb": peak_mb, "bytes": len(out)}))
 """
 
+# The floor, in pixcut's venv: argv = image path, repeat. Each stage alone, median of ``repeat``.
+FLOOR = r"""
+import io, json, statistics, sys, time
+from PIL import Image
+from pixcut import remove_background
+from pixcut.encoding import encode
+from pixcut.engine import get_engine
+from pixcut.engine.tensors import to_tensor
+path, repeat = sys.argv[1], int(sys.argv[2])
+data = open(path, "rb").read()
+engine = get_engine()
+cutout = remove_background(data).image
+def decode():
+    with Image.open(io.BytesIO(data)) as im:
+        return im.convert("RGB")
+tensor = to_tensor(decode(), engine.spec)
+stages = {"decode": decode, "inference": lambda: engine.session.run(tensor), "encode": lambda: encode(cutout, "png")}
+out = {}
+for name, stage in stages.items():
+    stage()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter(); stage(); times.append(time.perf_counter() - t0)
+    out[name] = statistics.median(times)
+print(json.dumps(out))
+"""
 
-def child(impl: str, image: Path, repeat: int) -> dict:
-    python, env = (PIXCUT_PY, dict(os.environ)) if impl == "pixcut" else (PEER_PY, peer_env())
-    proc = subprocess.run(
-        [str(python), "-c", CHILD, impl, str(image), str(repeat)], capture_output=True, text=True, env=env, timeout=1800
-    )
+
+def run_child(args: list[str], python: Path, env: dict[str, str]) -> dict[str, Any]:
+    proc = subprocess.run([str(python), "-c", *args], capture_output=True, text=True, env=env, timeout=1800)
     if proc.returncode != 0:
-        raise RuntimeError(f"{impl} failed: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"{python} failed: {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
-def make_jpeg(path: Path, megapixels: float, seed: int = 0) -> None:
+def single(impl: str, image: Path, repeat: int) -> dict[str, Any]:
+    python, env = (PIXCUT_PY, dict(os.environ)) if impl == "pixcut" else (PEER_PY, peer_env())
+    return run_child([CHILD, impl, str(image), str(repeat)], python, env)
+
+
+def make_jpeg(path: Path, megapixels: float, seed: int = 0, photo: Path | None = None) -> None:
     sys.path.insert(0, str(HERE))
     from _images import photo_like
+    from PIL import Image
 
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
-    photo_like(width, int(width * 3 / 4), seed).save(path, "JPEG", quality=92)
+    height = int(width * 3 / 4)
+    if photo is None:
+        image = photo_like(width, height, seed)
+    else:
+        with Image.open(photo) as source:
+            rgb = source.convert("RGB")
+        scale = (megapixels * 1e6 / (rgb.width * rgb.height)) ** 0.5
+        image = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.Resampling.LANCZOS)
+    image.save(path, "JPEG", quality=92)
 
 
 def timed_command(cmd: list[str], env: dict[str, str]) -> float:
@@ -76,46 +126,89 @@ def timed_command(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
+def ratio(ours: float, theirs: float | None) -> str:
+    return f"{ours / theirs:6.2f}x" if theirs else "     - "
+
+
+def row(label: str, ours: float, theirs: float | None, fmt: str, goal: str = "") -> None:
+    peer = format(theirs, fmt) if theirs is not None else "-"
+    print(f"  {label:<24} {format(ours, fmt):>10} {peer:>10}   {ratio(ours, theirs)}   {goal}", flush=True)
+
+
+def per_image(tmp: Path, megapixels: int, args: argparse.Namespace, peer: bool) -> None:
+    image = tmp / f"photo_{megapixels}mp.jpg"
+    make_jpeg(image, megapixels, photo=args.photo)
+    runs: dict[str, list[dict[str, Any]]] = {"pixcut": [], "rembg": []}
+    for _ in range(args.rounds):  # alternate, so both pipelines see the same machine state
+        for impl in ("pixcut", "rembg") if peer else ("pixcut",):
+            runs[impl].append(single(impl, image, args.repeat))
+
+    def med(impl: str, key: str) -> float | None:
+        return statistics.median(r[key] for r in runs[impl]) if runs[impl] else None
+
+    from PIL import Image
+
+    with Image.open(image) as im:
+        size = f"{im.width}x{im.height}"
+    print(f"\n{megapixels} MP ({size}), median of {args.repeat} runs x {args.rounds} alternating rounds")
+    print(f"  {'':<24} {'pixcut':>10} {'rembg':>10}   {'ratio':>7}   goal")
+    ours = med("pixcut", "median")
+    assert ours is not None
+    row("latency s", ours, med("rembg", "median"), ".3f", "<= 0.80x")
+    row("peak RSS MB", med("pixcut", "peak_mb") or 0.0, med("rembg", "peak_mb"), ".0f", "<= 1.00x")
+    row("PNG bytes", med("pixcut", "bytes") or 0.0, med("rembg", "bytes"), ".0f", "<= 1.15x")
+    floor = run_child([FLOOR, str(image), str(args.repeat)], PIXCUT_PY, dict(os.environ))
+    total = sum(floor.values())
+    parts = " + ".join(f"{name} {seconds:.3f}" for name, seconds in floor.items())
+    print(f"  floor s: {parts} = {total:.3f}; pixcut at {ours / total:.2f}x the floor", flush=True)
+
+
+def batch(tmp: Path, args: argparse.Namespace, peer: bool) -> None:
+    src = tmp / "batch"
+    src.mkdir()
+    for i in range(args.batch):
+        make_jpeg(src / f"img{i:03d}.jpg", args.batch_megapixels, seed=i, photo=args.photo)
+    times: dict[str, list[float]] = {"pixcut": [], "rembg": []}
+    for round_ in range(args.batch_rounds):
+        out_a, out_b = tmp / f"out_pixcut{round_}", tmp / f"out_rembg{round_}"
+        times["pixcut"].append(
+            timed_command([str(PIXCUT_BIN), "remove", str(src), "--out-dir", str(out_a), "-q"], dict(os.environ))
+        )
+        assert len(list(out_a.iterdir())) == args.batch
+        if peer:
+            times["rembg"].append(timed_command([str(REMBG), "p", "-m", "u2netp", str(src), str(out_b)], peer_env()))
+            assert len(list(out_b.iterdir())) == args.batch
+    n = args.batch
+    print(
+        f"\nbatch of {n} JPEGs at {args.batch_megapixels:g} MP, whole command, {args.batch_rounds} alternating rounds"
+    )
+    print(f"  {'':<24} {'pixcut':>10} {'rembg p':>10}   {'ratio':>7}   goal")
+    ours = n / statistics.median(times["pixcut"])
+    theirs = n / statistics.median(times["rembg"]) if times["rembg"] else None
+    row("images/s", ours, theirs, ".2f", ">= 1.50x")
+    shutil.rmtree(src)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per process, after a warm-up")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating pixcut/rembg processes per size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 12], metavar="MP")
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--batch-megapixels", type=float, default=1.0)
+    parser.add_argument("--batch-rounds", type=int, default=1)
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--photo", type=Path, help="resize this photo to each size instead of generating one")
     args = parser.parse_args()
     peer = have_peer()
-    peer_note = ".bench-venv" if peer else "MISSING (bash benchmarks/setup-peer.sh)"
-    print(f"cores: {os.cpu_count()}; peer rembg: {peer_note}")
+    peer_note = ".bench-venv" if peer else "MISSING (bash benchmarks/setup-peer.sh): pixcut only"
+    print(f"cores: {os.cpu_count()}; peer rembg: {peer_note}; images: {args.photo or 'generated photo-like'}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        print(
-            f"\nper image (file bytes -> PNG cutout), median of {args.repeat} after a warm-up; peak RSS of the process"
-        )
-        print(f"{'image':>10} {'pipeline':>8} {'median s':>9} {'peak MB':>9}")
-        for mp in (1, 12):
-            image = tmp / f"photo_{mp}mp.jpg"
-            make_jpeg(image, mp)
-            for impl in ("pixcut", "rembg"):
-                if impl == "rembg" and not peer:
-                    continue
-                r = child(impl, image, args.repeat)
-                print(f"{mp:>8}MP {impl:>8} {r['median']:>9.2f} {r['peak_mb']:>9.0f}")
-        if args.skip_batch:
-            return
-        src, out_a, out_b = tmp / "batch", tmp / "out_pixcut", tmp / "out_rembg"
-        src.mkdir()
-        for i in range(args.batch):
-            make_jpeg(src / f"img{i:03d}.jpg", args.batch_megapixels, seed=i)
-        print(f"\nbatch of {args.batch} photo-like JPEGs at {args.batch_megapixels:g} MP, whole command wall time")
-        pixcut_bin = str(REPO / ".venv" / "bin" / "pixcut")
-        t_pix = timed_command([pixcut_bin, "remove", str(src), "--out-dir", str(out_a), "-q"], dict(os.environ))
-        print(f"{'pixcut remove':>16}: {t_pix:7.1f} s  {args.batch / t_pix:5.2f} images/s")
-        if peer:
-            t_rembg = timed_command([str(REMBG), "p", "-m", "u2netp", str(src), str(out_b)], peer_env())
-            print(f"{'rembg p':>16}: {t_rembg:7.1f} s  {args.batch / t_rembg:5.2f} images/s")
-            assert len(list(out_b.iterdir())) == args.batch
-        assert len(list(out_a.iterdir())) == args.batch
-        shutil.rmtree(src)
+        for megapixels in args.sizes:
+            per_image(tmp, megapixels, args, peer)
+        if not args.skip_batch:
+            batch(tmp, args, peer)
 
 
 if __name__ == "__main__":

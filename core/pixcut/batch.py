@@ -36,6 +36,10 @@ IMAGE_SUFFIXES = INPUT_SUFFIXES  # what imageio reads: the API's five types plus
 RAMP_INITIAL = 5
 RAMP_INTERVAL = 300.0
 MAX_JOBS = 100  # above this the provider asks to be contacted first
+# Offline: two removals in flight keep two cores busy, one image's inference overlapping the other's
+# decoding, refinement and PNG encoding (the engine's ONNX session serves both without spinning
+# threads). Measured 2 cores, 1 MP JPEGs: see benchmarks/engine.py.
+LOCAL_JOBS = 2
 # Errors that are about the setup, not the item: the batch stops at the first one.
 BATCH_FATAL_ERRORS: tuple[type[PixcutError], ...] = (AuthenticationError, ModelError)
 

@@ -12,7 +12,7 @@ from typing import Any
 from pixcut import __version__
 from pixcut.api import remove_background
 from pixcut.backends import Backend, BackendSettings, create_backend
-from pixcut.batch import MAX_JOBS, BatchItem, BatchSummary, plan_outputs, result_event, run_batch
+from pixcut.batch import LOCAL_JOBS, MAX_JOBS, BatchItem, BatchSummary, plan_outputs, result_event, run_batch
 from pixcut.cli.pipe import STDIO, is_stdio, plan_stdio, read_stdin, write_stdout
 from pixcut.cli.reporting import HumanReporter, JsonReporter
 from pixcut.config import MODEL_FAMILIES, load_config
@@ -101,7 +101,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
 
     batch = p.add_argument_group("batch")
-    batch.add_argument("--jobs", type=int, help=f"parallel requests, 1..{MAX_JOBS} (default: 5 cloud, 1 offline)")
+    batch.add_argument(
+        "--jobs", type=int, help=f"parallel removals, 1..{MAX_JOBS} (default: 5 cloud, {LOCAL_JOBS} offline)"
+    )
     batch.add_argument(
         "--ramp-interval",
         type=float,
@@ -208,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     process = _processor(options, backend, args.delta)
-    jobs = args.jobs or (1 if backend.name == "local" else 5)
+    jobs = args.jobs or (LOCAL_JOBS if backend.name == "local" else 5)
     summary = run_batch(
         items,
         process,
