@@ -228,7 +228,7 @@ REGISTRY: dict[str, ModelSpec] = {
             md5="6f184e756bb3bd901c8849220a83e38e",
             size_bytes=176069933,
             url=_REMBG_RELEASES + "isnet-anime.onnx",
-            licence="Apache-2.0 (SkyTNT/anime-segmentation)",
+            licence="Apache-2.0 (SkyTNT/anime-segmentation; weights per its author, Hugging Face skytnt/anime-seg)",
             commercial_use=True,
             licence_note="trained on AniSeg and character_bg_seg_data, which have their own terms",
         ),
@@ -526,10 +526,10 @@ def _undeclared_message(path: Path, known: Mapping[str, ModelSpec]) -> str:
     return (
         f"model file {path} does not say which family it belongs to, and pixcut does not guess "
         f"(wrong preprocessing silently ruins the mask): pass --model-family {'|'.join(FAMILIES)} "
-        f"(Python: family=...), or put a sidecar {sidecar_path(path).name} beside it, e.g. "
+        f"(Python: BackendSettings(model_family=...)), or put a sidecar {sidecar_path(path).name} beside it, e.g. "
         f'{{"family": "isnet"}} or {{"input_size": [1024, 1024], "mean": [0.5, 0.5, 0.5], '
         f'"std": [1, 1, 1], "activation": "none"}}; or name the file after a catalogue model '
-        f"({', '.join(sorted(known))}). `pixcut models check {path.name}` shows which family looks right"
+        f"({', '.join(sorted(known))}). `pixcut models check {path}` shows which family looks right"
     )
 
 
