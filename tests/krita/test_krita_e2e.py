@@ -115,6 +115,26 @@ def test_mask_mode_makes_a_masked_copy_of_the_plain_alpha(krita, images, pixcut_
     assert np.array_equal(mask_alpha, np.asarray(image)[..., 3])
 
 
+def test_selection_mode_selects_the_plain_alpha_and_adds_no_layer(krita, images, pixcut_direct):
+    settings = dict(OFFLINE, output_mode="selection", target_size="300 300", background_color="#FFFFFF")
+    report = krita({"image": str(images["png"]), "action": REPEAT, "move": [25, 15]}, settings)
+    assert report["status"] == "ok" and report["message_boxes"] == [], report
+    # Krita shows a document's global selection as a "Selection Mask" node; nothing else is added
+    added = [node for node in report["layers_after"] if node not in report["layers_before"]]
+    assert [node["type"] for node in added] == ["selectionmask"], added
+    assert [n for n in report["layers_after"] if n["type"] != "selectionmask"] == report["layers_before"]
+    assert report["source_unchanged"] is True
+    _result, image = pixcut_direct(report["source"]["png"])
+    alpha = np.asarray(image)[..., 3]
+    sx, sy, sw, sh = report["source"]["bounds"]
+    x, y, w, h = report["selection"]["bounds"]
+    selected = np.frombuffer(Path(report["selection"]["bin"]).read_bytes(), dtype=np.uint8).reshape(h, w)
+    canvas = np.zeros((max(y + h, sy + sh), max(x + w, sx + sw)), dtype=np.uint8)
+    canvas[y : y + h, x : x + w] = selected
+    assert np.array_equal(canvas[sy : sy + sh, sx : sx + sw], alpha)
+    assert canvas.sum() == selected.sum() and int(alpha.sum()) == int(selected.sum())
+
+
 def assert_failed_cleanly(report: dict, message: str) -> None:
     """One message box with ``message``; the document exactly as before."""
     assert report["status"] == "error"

@@ -102,6 +102,7 @@ class Driver:
             self.report["layers_after"] = layer_stack(self.doc)
             self.report["source_unchanged"] = self.source_pixels == raw_pixels(self.source)
             self.record_cutout()
+            self.record_selection()
             if self.job.get("hide_source"):
                 self.source.setVisible(False)  # show the cutout alone on the checkerboard
                 self.doc.refreshProjection()
@@ -125,6 +126,16 @@ class Driver:
                     info["mask"] = describe(masks[0])
                     info["mask"]["bin"] = save_raw(masks[0], self.job["out_dir"], "mask")
                 self.report["cutout"] = info
+
+    def record_selection(self) -> None:
+        selection = self.doc.selection()
+        if selection is None or selection.width() <= 0:
+            return
+        box = [selection.x(), selection.y(), selection.width(), selection.height()]
+        path = os.path.join(self.job["out_dir"], "selection.bin")
+        with open(path, "wb") as handle:
+            handle.write(bytes(selection.pixelData(*box)))
+        self.report["selection"] = {"bounds": box, "bin": path}
 
     def screenshot_then_finish(self) -> None:
         window = Krita.instance().activeWindow().qwindow()
