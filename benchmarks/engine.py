@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _floor import describe_floor, measure_floor
 from _rembg_peer import PEER_PY, REMBG, have_peer, peer_env
 
 HERE = Path(__file__).resolve().parent
@@ -58,33 +59,6 @@ for _ in range(repeat):
     t0 = time.perf_counter(); out = run(); times.append(time.perf_counter() - t0)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"median": statistics.median(times), "peak_mb": peak_mb, "bytes": len(out)}))
-"""
-
-# The floor, in pixcut's venv: argv = image path, repeat. Each stage alone, median of ``repeat``.
-FLOOR = r"""
-import io, json, statistics, sys, time
-from PIL import Image
-from pixcut import remove_background
-from pixcut.encoding import encode
-from pixcut.engine import get_engine
-from pixcut.engine.tensors import to_tensor
-path, repeat = sys.argv[1], int(sys.argv[2])
-data = open(path, "rb").read()
-engine = get_engine()
-cutout = remove_background(data).image
-def decode():
-    with Image.open(io.BytesIO(data)) as im:
-        return im.convert("RGB")
-tensor = to_tensor(decode(), engine.spec)
-stages = {"decode": decode, "inference": lambda: engine.session.run(tensor), "encode": lambda: encode(cutout, "png")}
-out = {}
-for name, stage in stages.items():
-    stage()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter(); stage(); times.append(time.perf_counter() - t0)
-    out[name] = statistics.median(times)
-print(json.dumps(out))
 """
 
 
@@ -157,10 +131,8 @@ def per_image(tmp: Path, megapixels: int, args: argparse.Namespace, peer: bool) 
     row("latency s", ours, med("rembg", "median"), ".3f", "<= 0.80x")
     row("peak RSS MB", med("pixcut", "peak_mb") or 0.0, med("rembg", "peak_mb"), ".0f", "<= 1.00x")
     row("PNG bytes", med("pixcut", "bytes") or 0.0, med("rembg", "bytes"), ".0f", "<= 1.15x")
-    floor = run_child([FLOOR, str(image), str(args.repeat)], PIXCUT_PY, dict(os.environ))
-    total = sum(floor.values())
-    parts = " + ".join(f"{name} {seconds:.3f}" for name, seconds in floor.items())
-    print(f"  floor s: {parts} = {total:.3f}; pixcut at {ours / total:.2f}x the floor", flush=True)
+    floor = measure_floor(image, args.repeat)
+    print(f"  floor s: {describe_floor(floor)}; pixcut at {ours / sum(floor.values()):.2f}x the floor", flush=True)
 
 
 def batch(tmp: Path, args: argparse.Namespace, peer: bool) -> None:

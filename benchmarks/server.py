@@ -1,17 +1,19 @@
-"""Benchmark ``pixcut serve``: throughput, latency and memory of a real server over loopback.
+"""Benchmark ``pixcut serve`` against ``rembg s``: throughput, latency and memory over loopback, side by side.
 
-Starts ``python -m pixcut.server`` (the same code as ``pixcut serve``; real uvicorn) in a
-subprocess, sends generated 1-megapixel photo-like PNGs, and prints:
+Starts ``python -m pixcut.server`` (the same code as ``pixcut serve``; real uvicorn) and the named peer,
+rembg's own server (``.bench-venv/bin/rembg s``, see ``benchmarks/setup-peer.sh``; same u2netp file), both
+at once, and sends generated 1-megapixel photo-like PNGs. The two are measured alternately, level by
+level, so both see the same machine state, and every line prints the ratio pixcut / rembg:
 
 - requests/second and p50/p99 latency at 1, 4 and 16 concurrent clients;
-- the server's peak RSS (VmHWM from /proc/PID/status) over the run;
-- RSS after every ``--seq-step`` of ``--seq`` sequential requests (memory must not grow).
+- each server's peak RSS (VmHWM from /proc/PID/status) over the run;
+- RSS after every ``--seq-step`` of ``--seq`` sequential requests (memory must not grow);
+- the floor of one request (bare decode + inference + PNG encode, see ``_floor.py``).
 
-The named peer is rembg's own server (``/work/main/.bench-venv/bin/rembg s``), run the same way
-when it is installed with its CLI; otherwise the peer row says why it was skipped.
-Every loop is bounded; only 127.0.0.1 is contacted.
+Without the peer only pixcut's column is filled and the reason is printed. Every loop is bounded; only
+127.0.0.1 is contacted.
 
-    /work/main/.venv/bin/python benchmarks/server.py [--per-level 8 16 32] [--seq 500 --seq-step 100]
+    .venv/bin/python benchmarks/server.py [--per-level 8 16 32] [--seq 500 --seq-step 100] [--no-peer]
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from _floor import describe_floor, measure_floor
 from _images import photo_like
 from _rembg_peer import REMBG, peer_env
 from PIL import Image
@@ -137,55 +140,124 @@ def run_level(target: Target, images: list[bytes], clients: int, count: int) -> 
     }
 
 
-def bench(target: Target, images: list[bytes], per_level: list[int], seq: int, seq_step: int) -> dict:
-    # The server's stderr goes to a file: an unread pipe fills up and stalls the server.
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(target.command, stdout=subprocess.DEVNULL, stderr=log, env=target.env)
+class Running:
+    """A started server: its process, its stderr log and what was measured so far."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        # The server's stderr goes to a file: an unread pipe fills up and stalls the server.
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(target.command, stdout=subprocess.DEVNULL, stderr=self.log, env=target.env)
+        self.rows: list[dict[str, float]] = []
+        self.trail: list[tuple[int, int]] = []
+        self.peak_levels_kib = 0
+        self.failure = ""
+
+    def ready(self, images: list[bytes]) -> None:
+        wait_ready(self.process, self.target.health)
+        self.target.post(requests.Session(), self.target.url, images[0])  # warm-up: model load, first run
+
+    def level(self, images: list[bytes], clients: int, count: int) -> None:
+        self.rows.append(run_level(self.target, images, clients, count))
+
+    def sequential(self, images: list[bytes], seq: int, seq_step: int) -> None:
+        session = requests.Session()
+        for index in range(1, seq + 1):
+            response = self.target.post(session, self.target.url, images[index % len(images)])
+            if response.status_code != 200:
+                raise RuntimeError(f"sequential request {index}: HTTP {response.status_code}")
+            if index % seq_step == 0:
+                self.trail.append((index, rss_kib(self.process.pid)[0]))
+
+    def fail(self, exc: Exception) -> None:
+        self.log.seek(0)
+        tail = self.log.read().decode(errors="replace").strip().splitlines()[-5:]
+        self.failure = f"{exc}; server stderr ends: {' | '.join(tail)}"
+
+    def stop(self) -> None:
+        self.process.terminate()
         try:
-            wait_ready(process, target.health)
-            target.post(requests.Session(), target.url, images[0])  # warm-up (model load, first inference)
-            rows = [run_level(target, images, c, n) for c, n in zip(LEVELS, per_level, strict=True)]
-            peak_after_load = rss_kib(process.pid)[1]
-            trail = []
-            session = requests.Session()
-            for index in range(1, seq + 1):
-                response = target.post(session, target.url, images[index % len(images)])
-                if response.status_code != 200:
-                    raise RuntimeError(f"sequential request {index}: HTTP {response.status_code}")
-                if index % seq_step == 0:
-                    trail.append((index, rss_kib(process.pid)[0]))
-            return {
-                "rows": rows,
-                "peak_kib": rss_kib(process.pid)[1],
-                "peak_levels_kib": peak_after_load,
-                "trail": trail,
-            }
-        except (RuntimeError, requests.RequestException) as exc:
-            log.seek(0)
-            tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
-            raise RuntimeError(f"{exc}; server stderr ends: {' | '.join(tail)}") from exc
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.log.close()
 
 
-def report(name: str, result: dict) -> None:
-    print(f"{'server':<18} {'clients':>7} {'reqs':>5} {'err':>4} {'req/s':>7} {'p50 s':>7} {'p99 s':>7}")
-    for row in result["rows"]:
-        print(
-            f"{name:<18} {row['clients']:>7} {row['requests']:>5} {row['errors']:>4} "
-            f"{row['rps']:>7.2f} {row['p50']:>7.2f} {row['p99']:>7.2f}"
-        )
+def bench(targets: list[Target], images: list[bytes], per_level: list[int], seq: int, seq_step: int) -> list[Running]:
+    """Run every target through the same steps, alternating between them at each step."""
+    running = [Running(target) for target in targets]
+    try:
+
+        def each(step: Callable[[Running], None]) -> None:
+            for server in running:
+                if server.failure:
+                    continue
+                try:
+                    step(server)
+                except (RuntimeError, requests.RequestException) as exc:
+                    server.fail(exc)
+
+        each(lambda server: server.ready(images))
+        for clients, count in zip(LEVELS, per_level, strict=True):
+            print(f"  {clients} client(s) ...", flush=True)
+            each(lambda server, c=clients, n=count: server.level(images, c, n))
+        for server in running:
+            server.peak_levels_kib = rss_kib(server.process.pid)[1]
+        each(lambda server: server.sequential(images, seq, seq_step))
+        for server in running:
+            server.peak_levels_kib = max(server.peak_levels_kib, rss_kib(server.process.pid)[1])
+    finally:
+        for server in running:
+            server.stop()
+    return running
+
+
+def ratio(ours: float, theirs: float | None) -> str:
+    return f"{ours / theirs:5.2f}x" if theirs else "    - "
+
+
+def report(ours: Running, peer: Running | None, floor: dict[str, float] | None) -> None:
+    """One table: pixcut, rembg and pixcut/rembg for every measure."""
+    peer_rows = {int(row["clients"]): row for row in peer.rows} if peer else {}
     print(
-        f"{name}: peak RSS (VmHWM) {result['peak_kib'] / 1024:.0f} MiB "
-        f"(after the concurrency levels: {result['peak_levels_kib'] / 1024:.0f} MiB)"
+        f"\n{'clients':>7} | {'req/s pixcut':>12} {'rembg':>7} {'ratio':>6} | {'p99 s pixcut':>12} {'rembg':>7} "
+        f"{'ratio':>6} | {'p50 s pixcut':>12} {'rembg':>7} | errors"
     )
-    trail = ", ".join(f"{n}: {kib / 1024:.0f} MiB" for n, kib in result["trail"])
-    print(f"{name}: RSS after sequential requests  {trail}", flush=True)
+    for row in ours.rows:
+        other = peer_rows.get(int(row["clients"]))
+        rps_peer = other["rps"] if other else None
+        p99_peer = other["p99"] if other else None
+        p50_peer = other["p50"] if other else None
+        errors = f"{row['errors']:.0f}/{other['errors']:.0f}" if other else f"{row['errors']:.0f}/-"
+        print(
+            f"{row['clients']:>7.0f} | {row['rps']:>12.2f} {_num(rps_peer, '.2f'):>7} "
+            f"{ratio(row['rps'], rps_peer):>6} | "
+            f"{row['p99']:>12.2f} {_num(p99_peer, '.2f'):>7} {ratio(row['p99'], p99_peer):>6} | "
+            f"{row['p50']:>12.2f} {_num(p50_peer, '.2f'):>7} | {errors}"
+        )
+    print("goal: req/s ratio >= 1.30x and p99 ratio < 1.00x at every level")
+    mib = 1024
+    peak_peer = peer.peak_levels_kib / mib if peer and peer.peak_levels_kib else None
+    print(
+        f"peak RSS MiB: pixcut {ours.peak_levels_kib / mib:.0f}, rembg {_num(peak_peer, '.0f')}, "
+        f"ratio {ratio(ours.peak_levels_kib / mib, peak_peer).strip()}"
+    )
+    for server in (ours, peer):
+        if server and server.trail:
+            trail = ", ".join(f"{n}: {kib / mib:.0f}" for n, kib in server.trail)
+            print(f"RSS MiB after sequential requests, {server.target.name}: {trail}")
+    if floor:
+        total = sum(floor.values())
+        one = ours.rows[0]["p50"] if ours.rows else float("nan")
+        print(f"floor of one request s: {describe_floor(floor)}; pixcut's 1-client p50 at {one / total:.2f}x the floor")
+    for server in (ours, peer):
+        if server and server.failure:
+            print(f"{server.target.name}: FAILED: {server.failure}")
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
 
 
 def pixcut_target(port: int, workers: int) -> Target:
@@ -243,7 +315,7 @@ def main() -> int:
         metavar=("N1", "N4", "N16"),
         help="requests at 1, 4 and 16 clients",
     )
-    parser.add_argument("--seq", type=int, default=500, help="sequential requests for the memory trail")
+    parser.add_argument("--seq", type=int, default=500, help="sequential requests for the memory trail (0: none)")
     parser.add_argument("--seq-step", type=int, default=100, help="RSS sample every N sequential requests")
     parser.add_argument("--workers", type=int, default=2, help="pixcut serve --workers")
     parser.add_argument("--no-peer", action="store_true", help="skip the rembg peer")
@@ -266,18 +338,15 @@ def main() -> int:
         peer, skipped = rembg_target(free_port())
         if peer is not None:
             targets.append(peer)
-
-    failed = 0
-    for target in targets:
-        print(f"\nrunning {target.name} ...", flush=True)
-        try:
-            report(target.name, bench(target, images, args.per_level, args.seq, args.seq_step))
-        except RuntimeError as exc:
-            failed += 1
-            print(f"{target.name}: FAILED: {exc}", flush=True)
+    running = bench(targets, images, args.per_level, args.seq, max(1, args.seq_step))
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = Path(tmp) / "photo.png"
+        sample.write_bytes(images[0])
+        floor = measure_floor(sample)
+    report(running[0], running[1] if len(running) > 1 else None, floor)
     if skipped:
         print(f"\nrembg s skipped: {skipped}")
-    return 1 if failed else 0
+    return 1 if any(server.failure for server in running) else 0
 
 
 if __name__ == "__main__":
