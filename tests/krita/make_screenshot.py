@@ -33,6 +33,7 @@ def main() -> int:
                 "crop_to_foreground": "false",
                 "margin": "",
                 "background_color": "",
+                "target_size": "",
             }
         )
         job = {

@@ -39,17 +39,18 @@ class OptionsForm(QWidget):
         self.widgets: dict[str, QWidget] = {}
         general = QFormLayout()
         layer_only = QFormLayout()
+        self.model_hint = QLabel("")
+        self.model_hint.setObjectName("model_hint")
+        self.model_hint.setWordWrap(True)
+        self.model_hint.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the pull commands can be copied
         for option in kit.OPTIONS:
             widget = self._widget(option)
             self.widgets[option.name] = widget
             target = layer_only if option.modes == kit.LAYER_ONLY else general
             row = self._with_picker(widget) if option.name == "background_color" else widget
             target.addRow("" if option.kind == "bool" else option.label, row)
-        self.model_hint = QLabel("")
-        self.model_hint.setObjectName("model_hint")
-        self.model_hint.setWordWrap(True)
-        self.model_hint.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the pull commands can be copied
-        general.addRow("", self.model_hint)
+            if option.name == "model":
+                general.addRow("", self.model_hint)
         self.layer_group = QGroupBox("New layer only (mask and selection use the layer's own alpha)")
         self.layer_group.setObjectName("layer_only")
         self.layer_group.setLayout(layer_only)
