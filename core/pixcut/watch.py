@@ -141,6 +141,7 @@ def run_watch(
     with _sigterm_stops(stop, state.summary):
         try:
             _settle_and_queue(watched, state, work, settle)
+            rescanned = False
             for changes in watchfiles.watch(
                 watched.folder,
                 stop_event=stop,
@@ -152,8 +153,13 @@ def run_watch(
                 watch_filter=None,
             ):
                 now = time.monotonic()
+                if not rescanned:  # the watcher runs now: pick up what arrived between the scan and its start
+                    rescanned = True
+                    for path in watched.existing():
+                        if path not in state.processed and path not in state.pending:
+                            state.pending[path] = _Pending(now - _quiet_for(path, settle), signature(path))
                 for change, raw in changes:
-                    path = Path(raw)
+                    path = Path(raw).resolve()
                     if not watched.is_input(path):
                         continue
                     if change == watchfiles.Change.deleted:
