@@ -19,6 +19,7 @@ from support import png_with_declared_size  # noqa: F401 (re-exported for the se
 
 from pixcut.server.app import API_PATH, create_app
 from pixcut.server.config import ServeConfig
+from pixcut.server.connections import uvicorn_config
 
 API_ID = "test-id"
 API_SECRET = "s3cret-for-tests-only"
@@ -36,9 +37,8 @@ class LiveServer:
         self.port = self.sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = self.base + API_PATH
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(config), log_level="warning", lifespan="on", timeout_graceful_shutdown=None)
-        )
+        # The same uvicorn settings as `pixcut serve` (connection limit, timeouts, header cap).
+        self.server = uvicorn.Server(uvicorn_config(create_app(config), config, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def start(self) -> LiveServer:

@@ -25,6 +25,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from pixcut import __version__
 from pixcut.api import remove_background as run_removal
@@ -91,6 +92,14 @@ def http_error(exc: StarletteHTTPException) -> PixcutError:
     if exc.status_code == 400:
         return OptionsError(f"Malformed form data: {detail}" if detail else "Malformed form data")
     return ServerError(detail or "HTTP error", status=exc.status_code, code=1000)
+
+
+def client_gone(request: Request) -> Response:
+    """A client that hung up mid-upload is routine on the internet: one INFO line, no traceback.
+    (The answer goes nowhere; it only closes the request for uvicorn's bookkeeping.)"""
+    client = f"{request.client.host}:{request.client.port}" if request.client else "a client"
+    logger.info("%s disconnected before its request was read (%s %s)", client, request.method, request.url.path)
+    return Response(status_code=400)
 
 
 def internal_error() -> JSONResponse:
@@ -167,6 +176,10 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(http_error(exc))
 
+    @app.exception_handler(ClientDisconnect)
+    async def on_client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        return client_gone(request)
+
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -181,6 +194,8 @@ def create_app(config: ServeConfig) -> FastAPI:
             return error_response(exc)
         except StarletteHTTPException as exc:
             return error_response(http_error(exc))
+        except ClientDisconnect:
+            return client_gone(request)
         except Exception:
             logger.exception("unexpected error while removing a background")
             return internal_error()

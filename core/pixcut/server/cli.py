@@ -26,9 +26,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Add the ``serve`` subcommand; ``func`` is :func:`run`."""
     from pixcut.server.config import (
         DEFAULT_HOST,
+        DEFAULT_KEEP_ALIVE,
         DEFAULT_MAX_BODY_MB,
+        DEFAULT_MAX_CONNECTIONS,
         DEFAULT_PORT,
         DEFAULT_QUEUE,
+        DEFAULT_REQUEST_TIMEOUT,
+        DEFAULT_SHUTDOWN_TIMEOUT,
         DEFAULT_WORKERS,
         ENV_API_ID,
         ENV_API_SECRET,
@@ -80,6 +84,34 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"largest request body, larger is 413 (default {DEFAULT_MAX_BODY_MB:g})",
     )
     lim.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"open connections at most; beyond: 503 at once (default {DEFAULT_MAX_CONNECTIONS})",
+    )
+    lim.add_argument(
+        "--request-timeout",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="S",
+        help=f"seconds to receive a request's headers and body; then 408 (default {DEFAULT_REQUEST_TIMEOUT:g})",
+    )
+    lim.add_argument(
+        "--keep-alive",
+        type=int,
+        default=DEFAULT_KEEP_ALIVE,
+        metavar="S",
+        help=f"seconds an idle keep-alive connection stays open (default {DEFAULT_KEEP_ALIVE})",
+    )
+    lim.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        metavar="S",
+        help=f"on SIGTERM/Ctrl-C, wait at most S seconds for in-flight requests (default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
+    lim.add_argument(
         "--allow-url-fetch",
         action="store_true",
         help="accept image.url (http/https to public addresses only; off by default)",
@@ -127,21 +159,20 @@ def run(args: argparse.Namespace) -> int:
             model_family=args.model_family,
             threads=args.threads,
             log_level=args.log_level,
+            max_connections=args.max_connections,
+            request_timeout=args.request_timeout,
+            keep_alive=args.keep_alive,
+            shutdown_timeout=args.shutdown_timeout,
         )
     except PixcutError as exc:
         print(f"pixcut serve: error: {exc.message}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config),
-            host=config.host,
-            port=config.port,
-            log_level=config.log_level,
-            timeout_graceful_shutdown=None,  # in-flight removals always finish
-            server_header=False,
-        )
-    )
+    from pixcut.server.connections import uvicorn_config
+    from pixcut.server.logs import install_repeat_filter
+
+    server = uvicorn.Server(uvicorn_config(create_app(config), config))
+    install_repeat_filter()  # after uvicorn has set up its log handlers
     if args.open:
         from pixcut.server.web import open_when_started
 

@@ -16,6 +16,11 @@ DEFAULT_PORT = 8765
 DEFAULT_WORKERS = 2
 DEFAULT_QUEUE = 8
 DEFAULT_MAX_BODY_MB = 50.0
+# Connection-level limits (uvicorn settings, see pixcut.server.connections).
+DEFAULT_MAX_CONNECTIONS = 100  # open connections + tasks; beyond: uvicorn's 503 without reading the request
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds to receive one request's headers and body; then 408 and close
+DEFAULT_KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept open
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0  # seconds SIGTERM/Ctrl-C waits for in-flight requests before closing them
 ENV_API_ID = "PIXCUT_SERVE_API_ID"
 ENV_API_SECRET = "PIXCUT_SERVE_API_SECRET"
 
@@ -44,6 +49,10 @@ class ServeConfig:
     model_family: str | None = None
     threads: int | None = None
     log_level: str = "info"
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    keep_alive: int = DEFAULT_KEEP_ALIVE
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     backend: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +68,18 @@ class ServeConfig:
             raise OptionsError(f"serve: --max-body-mb is too small ({self.max_body_bytes} bytes)")
         if not 0 <= self.port <= 65535:
             raise OptionsError(f"serve: --port must be 0..65535, got {self.port}")
+        if self.max_connections < self.workers + self.queue + 1:
+            raise OptionsError(
+                f"serve: --max-connections must exceed --workers + --queue ({self.workers + self.queue}), "
+                f"got {self.max_connections}"
+            )
+        for name, value in (
+            ("--request-timeout", self.request_timeout),
+            ("--keep-alive", self.keep_alive),
+            ("--shutdown-timeout", self.shutdown_timeout),
+        ):
+            if not 0 < value <= 3600:
+                raise OptionsError(f"serve: {name} must be more than 0 and at most 3600 seconds, got {value:g}")
 
     @property
     def auth_required(self) -> bool:

@@ -40,6 +40,13 @@ class RouteError(PixcutError):
     code = 1604
 
 
+class RequestTimeoutError(OptionsError):
+    """The request's headers and body did not arrive within ``--request-timeout`` (a slow client)."""
+
+    status = 408
+    code = 1605
+
+
 class OverloadedError(RateLimitedError):
     """Every worker is busy and the queue is full; ``retry_after`` is a whole number of seconds."""
 
