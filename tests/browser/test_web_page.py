@@ -207,3 +207,28 @@ def test_controls_are_labelled_and_keyboard_reachable(server: LiveServer, browse
     crop = driver.find_element(By.ID, "crop")
     crop.send_keys(Keys.SPACE)  # a focused checkbox toggles from the keyboard
     assert crop.is_selected()
+
+
+def test_dropping_a_file_on_the_page(server: LiveServer, browser: tuple[WebDriver, Path]) -> None:
+    """A real drop event with a DataTransfer holding a PNG made in the page (Selenium cannot drag from the OS)."""
+    driver, _downloads = browser
+    open_page(driver, server)
+    driver.execute_script(
+        """
+        const canvas = document.createElement('canvas');
+        canvas.width = 96; canvas.height = 64;
+        const g = canvas.getContext('2d');
+        g.fillStyle = '#9ab'; g.fillRect(0, 0, 96, 64);
+        g.fillStyle = '#c22'; g.beginPath(); g.arc(48, 32, 20, 0, 7); g.fill();
+        canvas.toBlob((blob) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+          const target = document.querySelector('#drop');
+          target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+          target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }, 'image/png');
+        """
+    )
+    link = finished_link(driver)
+    assert link.get_attribute("download") == "dropped-cutout.png"
+    assert "over" not in (driver.find_element(By.ID, "drop").get_attribute("class") or "")

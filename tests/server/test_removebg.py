@@ -397,3 +397,9 @@ def test_overload_in_removebg_form(tight_server: LiveServer) -> None:
         if response.status_code == 429:
             assert error_of(response, 429)["code"] == "rate_limit_exceeded"
             assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_listed_in_openapi(auth_server: LiveServer) -> None:
+    spec = httpx.get(auth_server.base + "/openapi.json", auth=AUTH, timeout=10).json()
+    body = spec["paths"][REMOVEBG_PATH]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"image_file", "image_file_b64", "image_url", "size", "crop_margin", "channels"} <= set(body["properties"])

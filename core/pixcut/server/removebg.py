@@ -26,6 +26,7 @@ credentials is open, as for the Pixian route.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,12 +48,14 @@ from pixcut.errors import (
     PixcutError,
     RateLimitedError,
     RequestTooLargeError,
+    ServerError,
     UnsupportedImageError,
 )
 from pixcut.imageio import downscaled_size, upright_size
 from pixcut.options import MAX_MAX_PIXELS, ZERO_MARGIN, Margin, OutputFormat, RemovalOptions
 from pixcut.result import RemovalResult
 from pixcut.server.errors import (
+    GENERIC_MESSAGE,
     OverloadedError,
     RouteError,
     UrlFetchDisabledError,
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from pixcut.server.app import ServerState
 
 REMOVEBG_PATH = "/v1.0/removebg"
+logger = logging.getLogger("pixcut.server")
 INPUT_NAMES = ("image_file", "image_file_b64", "image_url")
 
 # size -> the largest result in pixels (remove.bg: preview 0.25 MP, medium 1.5 MP, hd 4 MP,
@@ -573,7 +577,7 @@ def add_routes(app: FastAPI, state: ServerState) -> None:
     """Register ``POST /v1.0/removebg`` (and remove.bg-form answers for other methods)."""
     from pixcut.server.app import http_error, remove_limited
 
-    @app.post(REMOVEBG_PATH, tags=["remove.bg compatible"])
+    @app.post(REMOVEBG_PATH, tags=["remove.bg compatible"], openapi_extra=_openapi_body())
     async def removebg(request: Request) -> Response:
         """remove.bg's ``POST /v1.0/removebg`` (multipart, url-encoded or JSON; ``X-Api-Key``)."""
         try:
@@ -588,10 +592,22 @@ def add_routes(app: FastAPI, state: ServerState) -> None:
             return error_response(exc)
         except StarletteHTTPException as exc:
             return error_response(http_error(exc))
+        except Exception:
+            logger.exception("unexpected error in %s", REMOVEBG_PATH)
+            return error_response(ServerError(GENERIC_MESSAGE, status=500, code=1000))
 
     @app.api_route(REMOVEBG_PATH, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def removebg_wrong_method(request: Request) -> Response:
         return error_response(RouteError(f"{request.method} is not allowed; use POST", status=405))
+
+
+def _openapi_body() -> dict[str, object]:
+    """The form for /docs (the route parses it itself; see docs/server.md for each field)."""
+    properties: dict[str, object] = {name: {"type": "string"} for name in KNOWN if name != "image_file"}
+    properties["image_file"] = {"type": "string", "format": "binary"}
+    schema = {"type": "object", "properties": properties}
+    content = {kind: {"schema": schema} for kind in ("multipart/form-data", "application/json")}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def _data(image: ImageInput) -> bytes:
