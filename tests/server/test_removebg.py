@@ -282,14 +282,22 @@ def image_host(photo_bytes: bytes) -> Iterator[str]:
     httpd.shutdown()
 
 
-def test_image_url_fetched_under_the_server_policy(image_host: str, photo_bytes: bytes) -> None:
+def test_image_url_fetched_under_the_server_policy(image_host: str, photo_bytes: bytes, tmp_path: Path) -> None:
     """The documented image_url call, against a server whose address rule admits this loopback host only."""
     server = LiveServer(ServeConfig(allow_url_fetch=True)).start()
     try:
         state = server.server.config.app.state.pixcut  # type: ignore[attr-defined]
         state.fetch_policy = FetchPolicy(max_bytes=2**20, address_allowed=lambda ip: ip.is_loopback)
-        by_url = httpx.post(rb_url(server), data={"image_url": image_host, "size": "full"}, timeout=120)
-        by_file = post(server, {"size": "full"}, photo_bytes)
+        by_file = post(server, {"size": "auto"}, photo_bytes)
+        assert by_file.status_code == 200, by_file.text
+        if CURL is not None:  # the reference's call with image_url instead of image_file, URL changed only
+            out = tmp_path / "no-bg.png"
+            command = [CURL, "-sS", "-H", "X-API-Key: any-key-this-server-is-open", "-F", f"image_url={image_host}"]
+            command += ["-F", "size=auto", "-f", rb_url(server), "-o", str(out)]
+            completed = subprocess.run(command, capture_output=True, timeout=120, check=False)
+            assert completed.returncode == 0, completed.stderr
+            assert out.read_bytes() == by_file.content
+        by_url = httpx.post(rb_url(server), json={"image_url": image_host, "size": "auto"}, timeout=120)
         assert by_url.status_code == 200, by_url.text
         assert by_url.content == by_file.content
         missing = httpx.post(rb_url(server), data={"image_url": image_host.replace("photo", "gone")}, timeout=60)
