@@ -226,6 +226,10 @@ def test_size_preview_is_the_default_and_quarter_megapixel(auth_server: LiveServ
     assert default.content == pixian(auth_server, {"max_pixels": "250000"}, sample).content
     full = post(auth_server, {"size": "full"}, sample)
     assert (full.headers["X-Width"], full.headers["X-Height"]) == ("512", "512")
+    whole = post(auth_server, {"roi": "0px 0px 512px 512px"}, sample)  # roi counts input pixels, not preview's
+    assert whole.status_code == 200 and whole.content == default.content, whole.text
+    scaled = post(auth_server, {"scale": "50%"}, sample)  # the canvas is the preview-sized result
+    assert (scaled.headers["X-Width"], scaled.headers["X-Height"]) == ("500", "500")
 
 
 def test_channels_alpha_is_the_mask_of_the_cutout(auth_server: LiveServer, photo_bytes: bytes) -> None:

@@ -386,12 +386,13 @@ def resolve_options(request: RemoveBgRequest, data: bytes) -> RemovalOptions:
     options = request.options
     if request.placement is None and request.roi is None:
         return options
-    size = downscaled_size(upright_size(data), options.max_pixels)
+    upright = upright_size(data)
     if request.roi is not None:
-        check_roi(request.roi, size)
+        check_roi(request.roi, upright)  # roi is in the input's pixels, before the size limit
     placement = request.placement
     if placement is None:
         return options
+    size = downscaled_size(upright, options.max_pixels)
     free = (1.0 - placement.scale) * 100.0
     side = f"{free / 2:g}%"
     top, bottom = {"top": ("0%", f"{free:g}%"), "middle": (side, side), "bottom": (f"{free:g}%", "0%")}[
