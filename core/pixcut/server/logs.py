@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 
 _PORT = re.compile(r":\d{2,5}\b")
 SERVER_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "pixcut.server")
@@ -20,8 +21,11 @@ SERVER_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "pixcut.serv
 class RepeatFilter(logging.Filter):
     """Let at most ``burst`` identical records per ``window`` seconds through."""
 
-    def __init__(self, window: float = 10.0, burst: int = 3, max_keys: int = 1024) -> None:
+    def __init__(
+        self, window: float = 10.0, burst: int = 3, max_keys: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__()
+        self.clock = clock
         self.window = window
         self.burst = burst
         self.max_keys = max_keys
@@ -30,7 +34,7 @@ class RepeatFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.levelno, _PORT.sub(":*", record.getMessage()))
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             start, passed, dropped = self._seen.get(key, (now, 0, 0))
             if now - start >= self.window:
