@@ -167,7 +167,9 @@ def _check_pixels(size: tuple[int, int], limit: int) -> None:
 
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-SRGB_ICC = _SRGB.tobytes()
+# LittleCMS stamps the creation time into the header (bytes 24-35); a fixed date keeps outputs
+# byte-identical between runs (its profile ID field is left zero, so nothing else depends on it).
+SRGB_ICC = _SRGB.tobytes()[:24] + bytes.fromhex("07d000010001000000000000") + _SRGB.tobytes()[36:]
 
 
 def _exif_copy(exif: Image.Exif) -> Image.Exif:

@@ -304,3 +304,23 @@ def test_pil_image_inputs_keep_their_profile_and_cmyk_ones_become_srgb():
         io.BytesIO(write(Image.new("CMYK", (80, 60), (0, 200, 200, 0)), "JPEG", icc_profile=cmyk_press_like()))
     )
     assert Image.open(io.BytesIO(remove_background(cmyk).data)).info.get("icc_profile") == SRGB_ICC
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "AVIF", "HEIF"])
+def test_profiles_of_new_input_formats_are_carried(tmp_path, fmt):
+    path = tmp_path / f"p3.{fmt.lower()}"
+    path.write_bytes(write(make_photo((96, 72)), fmt, icc_profile=P3))
+    assert Image.open(io.BytesIO(remove_background(path).data)).info.get("icc_profile") == P3
+
+
+def test_cmyk_jpeg_through_the_cli(tmp_path):
+    cmyk = Image.new("CMYK", (96, 72), (10, 20, 30, 0))
+    cmyk.paste((0, 210, 200, 20), (30, 18, 66, 54))
+    path = tmp_path / "print.jpg"
+    path.write_bytes(write(cmyk, "JPEG", quality=95, icc_profile=cmyk_press_like()))
+    proc = pixcut("remove", path, "-o", tmp_path / "print.png", "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = Image.open(tmp_path / "print.png")
+    assert out.mode == "RGBA" and out.info.get("icc_profile") == SRGB_ICC
+    expected = load_input(path.read_bytes()).image
+    opaque_pixels_equal(out, expected)
