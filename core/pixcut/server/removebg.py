@@ -52,7 +52,7 @@ from pixcut.errors import (
     UnsupportedImageError,
 )
 from pixcut.imageio import downscaled_size, upright_size
-from pixcut.options import MAX_MAX_PIXELS, ZERO_MARGIN, Margin, OutputFormat, RemovalOptions
+from pixcut.options import MAX_MAX_PIXELS, ZERO_MARGIN, Margin, OutputFormat, RemovalOptions, parse_bool
 from pixcut.result import RemovalResult
 from pixcut.server.errors import (
     GENERIC_MESSAGE,
@@ -347,12 +347,13 @@ def parse_parameters(values: Mapping[str, str]) -> RemoveBgRequest:
             "Invalid bg_color parameter given: channels=alpha returns the matte, which has no background",
             "invalid_bg_color",
         )
-    crop = _text(values, "crop", "false").lower()
-    if crop not in ("true", "false", "1", "0"):
-        raise RemoveBgError(f"Invalid crop parameter given: {crop!r} (true or false)", "invalid_crop")
+    try:
+        crop = parse_bool("crop", _text(values, "crop", "false"))
+    except OptionsError as exc:
+        raise RemoveBgError(f"Invalid crop parameter given: {exc.message}", "invalid_crop") from None
     margin = parse_crop_margin(_text(values, "crop_margin", "0"))
     placement = parse_placement(_text(values, "scale", "original"), _text(values, "position", "original"))
-    if placement is not None and crop in ("true", "1"):
+    if placement is not None and crop:
         raise RemoveBgError(
             "Invalid scale parameter given: scale places the subject on the full canvas, so it cannot be combined "
             "with crop=true",
@@ -363,10 +364,8 @@ def parse_parameters(values: Mapping[str, str]) -> RemoveBgRequest:
         options = RemovalOptions(
             max_pixels=max_pixels,
             background_color=background,
-            crop_to_foreground=crop in ("true", "1"),
-            margin=Margin.parse(margin)
-            if crop in ("true", "1")
-            else ZERO_MARGIN,  # remove.bg: crop_margin only acts with crop
+            crop_to_foreground=crop,
+            margin=Margin.parse(margin) if crop else ZERO_MARGIN,  # remove.bg: crop_margin acts only with crop
             output_format=output_format,
             output="mask" if channels == "alpha" else "cutout",
         )
