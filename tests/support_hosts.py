@@ -7,6 +7,8 @@ custom endpoint with no credentials configured anywhere.
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import time
@@ -55,3 +57,30 @@ def serving(pixcut: Path, log: Path, timeout: float = 120) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def upgraded_package(folder: Path, version: str = "99.0.0") -> Path:
+    """What ``pip install -U pixcut`` leaves: a copy of the pixcut package with another version and a
+    changed host kit, in ``folder/site`` (put it on PYTHONPATH). Returns the site folder."""
+    import pixcut
+
+    site = folder / "site"
+    shutil.copytree(
+        Path(pixcut.__file__).parent, site / "pixcut", symlinks=False, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    init = site / "pixcut" / "__init__.py"
+    init.write_text(init.read_text().replace(f'__version__ = "{pixcut.__version__}"', f'__version__ = "{version}"'))
+    kit = site / "pixcut" / "hosts" / "hostkit.py"
+    kit.write_text(kit.read_text() + "\n# a newer kit\n")
+    return site
+
+
+def upgraded_pixcut(folder: Path, python: Path, version: str = "99.0.0") -> Path:
+    """An executable ``pixcut`` that runs the upgraded copy with ``python`` (for a plug-in's settings)."""
+    site = upgraded_package(folder, version)
+    script = folder / "pixcut-upgraded"
+    script.write_text(
+        f'#!/bin/sh\nPYTHONPATH={shlex.quote(str(site))} exec {shlex.quote(str(python))} -m pixcut "$@"\n'
+    )
+    script.chmod(0o755)
+    return script

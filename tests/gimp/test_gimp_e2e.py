@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from support_hosts import serving
+from support_hosts import serving, upgraded_pixcut
 
 pytestmark = pytest.mark.gimp
 
@@ -421,3 +421,26 @@ def test_unreadable_output_and_backend_errors_leave_the_image_unchanged(gimp_ses
     check_failed_cleanly(results["garbage"], "no readable result (exit code 0)")
     check_failed_cleanly(results["backend-error"], "AuthError: Invalid API credentials (fake)")
     check_failed_cleanly(results["crash"], "RuntimeError: fake crash")
+
+
+def test_after_an_upgrade_the_plugin_names_the_refresh_command(gimp_session):
+    """pixcut upgraded under the installed plug-in: the run works and GIMP shows the one refresh command."""
+    import pixcut
+
+    inputs = make_inputs(gimp_session.work / "inputs")
+    upgraded = upgraded_pixcut(gimp_session.work / "upgrade", gimp_session.pixcut.parent / "python")
+    case = {
+        "id": "upgraded",
+        "file": str(inputs["object"]),
+        "procedure": MAIN,
+        "args": {"backend": "local"},
+        "out_dir": str(gimp_session.work / "upgrade" / "out"),
+    }
+    report = gimp_session.run("upgraded", [case], env={"PIXCUT_EXECUTABLE": str(upgraded)})
+    assert report["cases"][0]["status"] == "success", report["cases"][0]
+    output = (gimp_session.work / "upgraded" / "gimp-output.txt").read_text()
+    notice = (
+        f"The gimp plug-in was installed by pixcut {pixcut.__version__}, but pixcut 99.0.0 is running. "
+        f"Refresh it with: {upgraded} hosts install gimp"
+    )
+    assert notice in output, output

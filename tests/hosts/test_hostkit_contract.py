@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
+from support_hosts import upgraded_package
 
 import pixcut
 from pixcut.hosts import gimp, hostkit, krita
@@ -99,14 +99,7 @@ def test_a_colour_the_core_refuses_shows_the_cores_message(kit, runs, scenario):
 @pytest.fixture
 def upgraded(tmp_path) -> tuple[Path, dict[str, str]]:
     """A copy of the pixcut package with another version and a changed kit, and the env that runs it."""
-    site = tmp_path / "site"
-    shutil.copytree(
-        Path(pixcut.__file__).parent, site / "pixcut", symlinks=False, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    init = site / "pixcut" / "__init__.py"
-    init.write_text(init.read_text().replace(f'__version__ = "{pixcut.__version__}"', '__version__ = "99.0.0"'))
-    kit_file = site / "pixcut" / "hosts" / "hostkit.py"
-    kit_file.write_text(kit_file.read_text() + "\n# a newer kit\n")
+    site = upgraded_package(tmp_path)
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path / "home"),

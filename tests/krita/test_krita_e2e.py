@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support_hosts import serving
+from support_hosts import serving, upgraded_pixcut
+
+import pixcut
 
 pytestmark = pytest.mark.krita
 
@@ -179,3 +181,14 @@ def test_an_unreachable_endpoint_is_reported_within_seconds(krita, images):
     assert_failed_cleanly(report, "NetworkError: http://127.0.0.1:9/api/v2/remove-background could not be reached")
     print(f"\nKrita: unreachable endpoint reported after {report['action_seconds']:.2f} s (export, pixcut, retries)")
     assert report["action_seconds"] < 5.0
+
+
+def test_after_an_upgrade_the_plugin_names_the_refresh_command(krita, images, pixcut_exe, tmp_path):
+    """pixcut upgraded under an installed plug-in: the run works and the plug-in says how to refresh it."""
+    upgraded = upgraded_pixcut(tmp_path / "upgrade", Path(pixcut_exe.split()[0]).with_name("python"))
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT}, dict(OFFLINE, executable=str(upgraded)))
+    assert report["status"] == "ok", report
+    assert report["message_boxes"] == [
+        f"The krita plug-in was installed by pixcut {pixcut.__version__}, but pixcut 99.0.0 is running. "
+        f"Refresh it with: {upgraded} hosts install krita"
+    ]
