@@ -232,3 +232,21 @@ def test_dropping_a_file_on_the_page(server: LiveServer, browser: tuple[WebDrive
     link = finished_link(driver)
     assert link.get_attribute("download") == "dropped-cutout.png"
     assert "over" not in (driver.find_element(By.ID, "drop").get_attribute("class") or "")
+
+
+def test_webp_made_in_the_page_keeps_the_alpha(
+    server: LiveServer, browser: tuple[WebDriver, Path], tmp_path: Path
+) -> None:
+    driver, downloads = browser
+    open_page(driver, server)
+    Select(driver.find_element(By.ID, "format")).select_by_value("webp")
+    driver.find_element(By.ID, "target-width").send_keys("300")
+    driver.find_element(By.ID, "target-height").send_keys("200")
+    Select(driver.find_element(By.ID, "alignment")).select_by_value("bottom")
+    choose(driver, SAMPLE)
+    finished_link(driver).click()
+    with Image.open(downloaded(downloads, "astronaut-cutout.webp")) as webp:
+        assert webp.format == "WEBP" and webp.mode == "RGBA" and webp.size == (300, 200)
+        alpha = np.asarray(webp.getchannel("A"))
+    expected = pixcut_remove(tmp_path, "--target-size", "300 200", "--vertical-alignment", "bottom")
+    assert np.array_equal(alpha, np.asarray(expected.getchannel("A")))  # WebP's alpha plane is lossless
