@@ -280,6 +280,8 @@ class RemovalOptions:
         set_(self, "output", _parse_choice("output", self.output, OUTPUT_TYPES))
         if self.webp_quality is not None:
             set_(self, "webp_quality", _parse_int("webp_quality", self.webp_quality, 1, 100))
+            if self.output_format != "webp":
+                raise OptionsError("webp_quality: applies to WebP output only; add output format webp (--format webp)")
         set_(self, "keep_metadata", parse_bool("keep_metadata", self.keep_metadata))
         levels = PNG_COMPRESSION_LEVELS
         set_(self, "png_compression", _parse_int("png_compression", self.png_compression, levels[0], levels[-1]))
@@ -342,7 +344,14 @@ class RemovalOptions:
         if not self.needs_local_output:
             return self
         if self.output == "mask":
-            return replace(self, output="cutout", output_format="png", background_color=None, keep_metadata=False)
+            return replace(
+                self,
+                output="cutout",
+                output_format="png",
+                background_color=None,
+                keep_metadata=False,
+                webp_quality=None,
+            )
         return replace(self, output_format="png", webp_quality=None, keep_metadata=False)
 
     @property

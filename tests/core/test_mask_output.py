@@ -153,3 +153,14 @@ def test_a_mask_carries_no_colour_profile_or_metadata():
         result = remove_background(buffer.getvalue(), output="mask", output_format=fmt, keep_metadata=True)
         mask = Image.open(io.BytesIO(result.data))
         assert not mask.info.get("icc_profile") and not mask.getexif()
+
+
+def test_webp_quality_needs_webp_output():
+    with pytest.raises(OptionsError, match="webp"):
+        RemovalOptions(webp_quality=80)
+    assert RemovalOptions(output_format="webp", webp_quality=80).webp_quality == 80
+
+
+def test_cloud_lossy_webp_mask_asks_the_wire_for_a_png_cutout():
+    wire = RemovalOptions(output="mask", output_format="webp", webp_quality=50, background_color="#FF0000").wire_options
+    assert (wire.output, wire.output_format, wire.webp_quality, wire.background_color) == ("cutout", "png", None, None)
