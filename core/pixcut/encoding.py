@@ -26,8 +26,12 @@ from pixcut.options import DEFAULT_PNG_COMPRESSION
 PNG_COMPRESS_LEVEL = DEFAULT_PNG_COMPRESSION
 
 JPEG_DEFAULT_QUALITY = 75
-WEBP_METHOD = 4  # libwebp effort 0..6: 4 is its default speed/size balance
-WEBP_LOSSLESS_EFFORT = 80  # lossless "quality" is effort, not fidelity: 80 is Pillow's default
+# -- WebP: lossless uses libwebp's fastest effort, as fast as pixcut's PNG or faster and about as small
+# or smaller; Pillow's default (method 4, effort 80) is 6-30x slower for 0.6-0.7x the bytes
+# (benchmarks/output_formats.py prints both against PNG in one run).
+WEBP_LOSSLESS_METHOD = 0  # libwebp method 0..6 (speed/size)
+WEBP_LOSSLESS_EFFORT = 0  # lossless "quality" is effort, not fidelity
+WEBP_LOSSY_METHOD = 4  # libwebp's default balance; lossy is fast at any method
 XMP_PNG_KEY = "XML:com.adobe.xmp"  # the iTXt keyword Adobe's XMP spec gives for PNG
 
 
@@ -89,9 +93,11 @@ def encode(
     elif fmt == "webp":
         extra["xmp"] = metadata.xmp or b""
         if webp_quality is None:
-            image.save(buffer, "WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_METHOD, **extra)
+            image.save(
+                buffer, "WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_LOSSLESS_METHOD, **extra
+            )
         else:
-            image.save(buffer, "WEBP", quality=webp_quality, method=WEBP_METHOD, **extra)
+            image.save(buffer, "WEBP", quality=webp_quality, method=WEBP_LOSSY_METHOD, **extra)
     else:
         raise ValueError(f"unknown output format {fmt!r}")
     return buffer.getvalue()
