@@ -109,6 +109,14 @@ def test_cutout_options_download_mask_and_zip(
     assert page_alpha.shape == (expected.height, expected.width)
     assert np.array_equal(page_alpha, np.asarray(expected.getchannel("A")))
 
+    # The compare view lines the cropped result up with the original (the foreground headers' placement).
+    stage, layer = driver.execute_script(
+        "const r = (s) => document.querySelector(s).getBoundingClientRect();"
+        "return [r('#results .stage'), r('#results .after-image')].map((b) => [b.left, b.top, b.width, b.height]);"
+    )
+    assert abs(layer[2] / stage[2] - expected.width / 512) < 0.01
+    assert abs(layer[3] / stage[3] - expected.height / 512) < 0.01
+
     # The before/after slider moves the split (keyboard: the range input takes arrow keys).
     slider = driver.find_element(By.CSS_SELECTOR, "#results .slider")
     driver.execute_script("arguments[0].value = 20; arguments[0].dispatchEvent(new Event('input'))", slider)

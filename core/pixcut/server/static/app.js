@@ -63,7 +63,51 @@ async function removeBackground(file, fields) {
     } catch (_) { /* not JSON: keep the status */ }
     throw new ApiError(response.status, message);
   }
-  return response.blob();
+  return { blob: await response.blob(), geometry: geometryOf(response.headers) };
+}
+
+// Where the result sits on the original, from the API's foreground headers (the host plug-ins'
+// placement rule), so the before/after slider lines the two up even after crop or target size.
+function geometryOf(headers) {
+  const numbers = (name) => (headers.get(name) || "").trim().split(/\s+/).map(Number);
+  const [inputWidth, inputHeight] = numbers("X-Input-Size");
+  const [inTop, inLeft, inWidth, inHeight] = numbers("X-Input-Foreground");
+  const [outTop, outLeft, outWidth, outHeight] = numbers("X-Result-Foreground");
+  const [resultWidth, resultHeight] = numbers("X-Result-Size");
+  if (![inputWidth, inputHeight, inWidth, inHeight, outWidth, outHeight, resultWidth, resultHeight].every((v) => v > 0)) {
+    return null; // no foreground: nothing to line up
+  }
+  const sx = inWidth / outWidth;
+  const sy = inHeight / outHeight;
+  return {
+    ratio: inputWidth / inputHeight,
+    left: ((inLeft - outLeft * sx) / inputWidth) * 100,
+    top: ((inTop - outTop * sy) / inputHeight) * 100,
+    width: ((resultWidth * sx) / inputWidth) * 100,
+    height: ((resultHeight * sy) / inputHeight) * 100,
+  };
+}
+
+function placeCompare(node, geometry) {
+  const stage = $(".stage", node);
+  const after = $(".after-image", node);
+  if (!geometry) {
+    stage.style.cssText = "";
+    after.style.cssText = "";
+    return;
+  }
+  stage.style.height = "auto";
+  stage.style.aspectRatio = String(geometry.ratio);
+  stage.style.width = `min(480px, 100%, ${Math.round(360 * geometry.ratio)}px)`;
+  Object.assign(after.style, {
+    inset: "auto",
+    left: `${geometry.left}%`,
+    top: `${geometry.top}%`,
+    width: `${geometry.width}%`,
+    height: `${geometry.height}%`,
+    objectFit: "fill",
+    maxWidth: "none",
+  });
 }
 
 async function canvasOf(blob) {
@@ -135,6 +179,7 @@ function show(item, state) {
     cutout.src = url;
     cutout.alt = `Result: ${item.result.name}`;
     after.src = url;
+    placeCompare(node, item.result.geometry);
     link.href = url;
     link.download = item.result.name;
     link.textContent = `Download ${item.result.name}`;
@@ -158,8 +203,12 @@ async function processOne(item, options) {
   item.error = null;
   show(item, "busy");
   try {
-    const blob = await removeBackground(item.file, options.fields);
-    item.result = { blob: await derive(blob, options.output, options.format), name: resultName(item.file.name, options.output, options.format) };
+    const { blob, geometry } = await removeBackground(item.file, options.fields);
+    item.result = {
+      blob: await derive(blob, options.output, options.format),
+      name: resultName(item.file.name, options.output, options.format),
+      geometry,
+    };
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       askForCredentials(item, error.message);
