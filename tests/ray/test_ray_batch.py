@@ -87,7 +87,7 @@ def test_ray_cli_gives_the_plain_clis_pixels_events_and_exit_code(tmp_path: Path
     assert on_ray.returncode == 0, on_ray.stderr[-2000:]
     events = [json.loads(line) for line in on_ray.stdout.splitlines()]  # stdout is nothing but JSON lines
     plain_events = [json.loads(line) for line in plain.stdout.splitlines()]
-    assert events[0] == {"event": "start", "total": 40, "backend": "local"}
+    assert events[0] == plain_events[0] and events[0]["total"] == 40 and events[0]["backend"] == "local"
     assert (
         events[-1]
         == plain_events[-1]
@@ -122,15 +122,6 @@ def test_ray_cli_gives_the_plain_clis_pixels_events_and_exit_code(tmp_path: Path
     manifest = [json.loads(line) for part in (tmp_path / "ray" / MANIFEST_DIR).glob("*.jsonl") for line in part.open()]
     assert sorted(Path(row["input"]).name for row in manifest) == sorted(f"img{i:03d}.png" for i in range(40))
 
-    again = subprocess.run(
-        [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(tmp_path / "ray"), "--ray", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert again.returncode == 0
-    assert json.loads(again.stdout.splitlines()[-1])["skipped"] == 40
-
 
 def test_a_corrupt_image_is_an_error_row_not_a_failed_job(tmp_path: Path, local_ray: None) -> None:
     make_folder(tmp_path / "in", 5)
@@ -157,7 +148,7 @@ def test_a_corrupt_image_is_an_error_row_not_a_failed_job(tmp_path: Path, local_
 
 
 def test_resume_after_a_worker_is_killed_mid_batch(tmp_path: Path, local_ray: None) -> None:
-    paths = make_folder(tmp_path / "in", 24)
+    paths = make_folder(tmp_path / "in", 16)
     out = tmp_path / "out"
     parts = out / MANIFEST_DIR
     killed: list[int] = []
@@ -185,7 +176,7 @@ def test_resume_after_a_worker_is_killed_mid_batch(tmp_path: Path, local_ray: No
     assert first.summary.stopped_by is not None and first.summary.stopped_by.startswith("ray:")
     recorded = [json.loads(line) for part in parts.glob("*.jsonl") for line in part.open()]
     finished = {row["input"] for row in recorded if row["event"] == "result"}
-    assert 0 < first.summary.done == len(finished) < 24  # the summary counts what the manifest holds
+    assert 0 < first.summary.done == len(finished) < 16  # the summary counts what the manifest holds
     reference = {p.name: remove_background(p).image for p in paths}
     for name in finished:  # every output the manifest records survived the kill, complete
         output = out / Path(name).name
@@ -194,7 +185,7 @@ def test_resume_after_a_worker_is_killed_mid_batch(tmp_path: Path, local_ray: No
     second = remove_backgrounds(str(tmp_path / "in"), out=str(out), batch_size=2)
     # a batch the surviving actor had in hand may have landed after the job stopped: done is done
     assert second.summary.skipped >= len(finished)
-    assert second.summary.done == 24 - second.summary.skipped > 0
+    assert second.summary.done == 16 - second.summary.skipped > 0
     assert (second.summary.failed, second.summary.stopped_by) == (0, None)
     for path in paths:
         assert np.array_equal(pixels(out / path.name), np.asarray(reference[path.name].convert("RGBA"))), path.name
@@ -297,3 +288,18 @@ def test_limiter_without_a_ramp_allows_the_ceiling(tmp_path: Path, local_ray: No
         server.close()
     assert run.summary.done == 24
     assert 2 <= server.peak <= 3
+
+
+def test_a_ray_dataset_of_files_goes_through_too(tmp_path: Path, local_ray: None) -> None:
+    """``read_binary_files(..., include_paths=True)``: the bytes travel in the dataset, outputs are OUT/STEM.png."""
+    paths = make_folder(tmp_path / "in", 3, size=(48, 36))
+    dataset = ray.data.read_binary_files(str(tmp_path / "in"), include_paths=True)
+    run = remove_backgrounds(dataset, out=str(tmp_path / "out"), crop_to_foreground=True)
+    assert (run.summary.done, run.summary.failed) == (3, 0)
+    for path in paths:
+        expected = remove_background(path, crop_to_foreground=True).image.convert("RGBA")
+        assert np.array_equal(pixels(tmp_path / "out" / path.name), np.asarray(expected))
+    again = remove_backgrounds(dataset, out=str(tmp_path / "out"), crop_to_foreground=True)
+    assert (again.summary.done, again.summary.skipped) == (0, 3)
+    changed = remove_backgrounds(dataset, out=str(tmp_path / "out"))  # other options: redone, not skipped
+    assert (changed.summary.done, changed.summary.skipped) == (3, 0)

@@ -19,10 +19,14 @@ def run_on_ray(
     settings: BackendSettings,
     report: Callable[[Event], None],
 ) -> int:
-    """Run the planned batch on Ray; exit 0 all done, 1 any failed or the job stopped, 2 usage, 130 interrupted.
+    """Run the batch on Ray; the plain batch's exit codes, and 1 when Ray itself stopped the job.
 
     Resuming needs no flag: the manifest in ``--out-dir`` says what is done (``--skip-existing`` is implied).
     """
+    from pixcut.cli.remove import batch_exit_code, start_fields  # the plain CLI's own rules, not copies
+
+    if getattr(args, "watch", None) or "-" in args.inputs:
+        raise OptionsError("--ray takes files and folders (or URIs), not standard input or --watch")
     if args.output or not args.out_dir:
         raise OptionsError("--ray writes a folder: give --out-dir DIR (a local folder or a URI such as s3://bucket/x)")
     run = remove_backgrounds(
@@ -34,10 +38,9 @@ def run_on_ray(
         delta=args.delta,
         recursive=args.recursive,
         report=report,
+        start_fields=start_fields(backend),
         address=args.ray_address,
         jobs=args.jobs,
         ramp_interval=args.ramp_interval,
     )
-    if run.summary.interrupted:
-        return 130
-    return 1 if run.summary.failed or run.summary.stopped_by else 0
+    return batch_exit_code(run.summary) or (1 if run.summary.stopped_by else 0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -22,12 +23,20 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pixcut.backends import BackendSettings
-from pixcut.batch import MAX_JOBS, RAMP_INITIAL, RAMP_INTERVAL, BatchSummary, Event, progress_event
+from pixcut.batch import (
+    MAX_JOBS,
+    RAMP_INITIAL,
+    RAMP_INTERVAL,
+    BatchSummary,
+    Event,
+    _sigterm_stops,  # the plain batch's SIGTERM rule (pixcut.watch uses it the same way)
+    progress_event,
+)
 from pixcut.errors import OptionsError
 from pixcut.options import RemovalOptions
 from pixcut.ray.manifest import Row, compact, done_inputs, manifest_place, options_key, read_rows
 from pixcut.ray.planning import RayItem, plan_items
-from pixcut.ray.session import ray_session, require_ray
+from pixcut.ray.session import cluster_resources, ray_session, require_ray
 from pixcut.ray.worker import ROW_COLUMN, RemoveBatch, WorkerConfig
 from pixcut.result import EXTENSIONS
 
@@ -35,7 +44,7 @@ if TYPE_CHECKING:
     from ray.data import Dataset
 
 #: Manifest bookkeeping that is not part of the ``--json`` event contract.
-BOOKKEEPING = ("options_key", "worker_pid", "finished_at", "fatal", "bytes")
+BOOKKEEPING = ("options_key", "worker_pid", "finished_at", "fatal", "refused", "bytes")
 DEFAULT_BATCH_SIZE = 8
 CLOUD_THREADS_PER_ACTOR = 8
 CLOUD_CPUS_PER_ACTOR = 0.25  # cloud actors wait on the network; finishing a result is light
@@ -63,6 +72,7 @@ def remove_backgrounds(
     recursive: bool = False,
     manifest: str | None = None,
     report: Callable[[Event], None] | None = None,
+    start_fields: Event | None = None,
     address: str | None = None,
     num_cpus: int | None = None,
     concurrency: int | None = None,
@@ -110,6 +120,7 @@ def remove_backgrounds(
             recursive=recursive,
             manifest=manifest,
             emit=emit,
+            start_fields=start_fields or {"backend": backend},
             concurrency=concurrency,
             cpus_per_actor=cpus_per_actor,
             num_gpus=num_gpus,
@@ -132,6 +143,7 @@ def _run(
     recursive: bool,
     manifest: str | None,
     emit: Callable[[Event], None],
+    start_fields: Event,
     concurrency: int | None,
     cpus_per_actor: float,
     num_gpus: float | None,
@@ -147,14 +159,21 @@ def _run(
     extension = EXTENSIONS[options.resolved_format]
     folder = manifest_place(out, manifest)
     cloud = backend != "local"
-    gpus = num_gpus if num_gpus is not None else (1.0 if not cloud and ray.cluster_resources().get("GPU", 0) else 0.0)
+    gpus = num_gpus if num_gpus is not None else (1.0 if not cloud and cluster_resources().get("GPU", 0) else 0.0)
     if not cloud and settings.threads is None:  # one engine thread per CPU the actor holds: no oversubscription
         settings = replace(settings, threads=max(1, math.ceil(cpus_per_actor)))
+    if backend == "pixian" and settings.credentials is None:
+        # Looked up here, where the user ran the command: the other nodes have no config file of theirs.
+        # They travel to the actors in memory (constructor arguments), never in a row or a message.
+        from pixcut.backends.pixian import DEFAULT_ENDPOINT
+        from pixcut.credentials import find_credentials
+
+        settings = replace(settings, credentials=find_credentials(settings.endpoint or DEFAULT_ENDPOINT))
     key = options_key(options, backend, {"model": settings.model, "delta": delta, "decon": settings.decontaminate})
     done = done_inputs(read_rows(folder), key)
 
     summary = BatchSummary()
-    limiter = None
+    limiter: Any = None  # a Ray actor handle: its methods are resolved at run time, so Ray types it loosely
     if cloud:
         from pixcut.ray.limiter import CloudLimiter
 
@@ -166,8 +185,11 @@ def _run(
         cpus = CLOUD_CPUS_PER_ACTOR
     else:
         threads = 1
-        capacity = ray.cluster_resources().get("GPU", 0) / gpus if gpus else 0
-        capacity = capacity or ray.cluster_resources().get("CPU", 1) / cpus_per_actor
+        capacity = cluster_resources().get("GPU", 0) / gpus if gpus else 0
+        cpus_total = cluster_resources().get("CPU", 1)
+        if isinstance(source, ray.data.Dataset):  # its read tasks need a CPU the actors must not all hold
+            cpus_total -= 1
+        capacity = capacity or cpus_total / cpus_per_actor
         actors = concurrency or max(1, int(capacity))
         cpus = cpus_per_actor
     if isinstance(source, ray.data.Dataset):
@@ -181,7 +203,7 @@ def _run(
             # about one block per batch, and never fewer blocks than actors while there is work for them
             override_num_blocks=max(1, min(len(todo), actors), math.ceil(len(todo) / batch_size)),
         )
-    emit({"event": "start", "total": total, "backend": backend})
+    emit({"event": "start", "total": total, **start_fields})
     for item in items:
         if item.input in done:
             summary.skipped += 1
@@ -197,7 +219,6 @@ def _run(
         threads=threads,
         limiter=limiter,
     )
-    no_restarts = {} if restart_workers else {"max_restarts": 0}
     with warnings.catch_warnings():  # max_restarts is still the documented switch, though flagged for Ray 2.64
         warnings.simplefilter("ignore", DeprecationWarning)
         mapped = dataset.map_batches(
@@ -210,12 +231,13 @@ def _run(
             else ray.data.ActorPoolStrategy(size=actors),
             num_cpus=cpus,
             num_gpus=gpus or None,
-            **no_restarts,
+            max_restarts=-1 if restart_workers else 0,  # -1 is Ray Data's own default for actor pools
         )
     reported: set[str] = set()
 
     def tally(row: Row) -> None:
         reported.add(str(row["input"]))
+        summary.options_failed += bool(row.get("refused"))
         summary.count(row)
         emit({k: v for k, v in row.items() if k not in BOOKKEEPING})
         emit(progress_event(summary, total, row["input"], "finished"))
@@ -223,21 +245,29 @@ def _run(
             summary.stopped_by = str(row["error"]["message"])
 
     started = time.time()
+    stop = threading.Event()  # set by SIGTERM: the job stops like after Ctrl-C (the plain batch's rule)
+    batches = iter(mapped.iter_batches(batch_size=None, batch_format="numpy"))
     try:
-        for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
-            for text in batch[ROW_COLUMN]:
-                row = json.loads(str(text))
-                if row.get("event") == "skipped":
-                    summary.skipped += 1
-                    emit({k: v for k, v in row.items() if k not in BOOKKEEPING})
-                    continue
-                tally(row)
-            if summary.stopped_by is not None:
-                break
+        with _sigterm_stops(stop, summary):
+            for batch in batches:
+                for text in batch[ROW_COLUMN]:
+                    row = json.loads(str(text))
+                    if row.get("event") == "skipped":
+                        summary.skipped += 1
+                        emit({k: v for k, v in row.items() if k not in BOOKKEEPING})
+                    else:
+                        tally(row)
+                if summary.stopped_by is not None or stop.is_set():
+                    break
     except KeyboardInterrupt:
-        summary.interrupted = True
+        stop.set()
     except ray.exceptions.RayError as exc:  # a worker lost beyond Ray's retries: the manifest keeps what finished
         summary.stopped_by = f"ray: {_first_line(exc)}"
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # stops Ray Data's executor: no new batches start; those in flight finish or die
+    summary.interrupted = stop.is_set() and summary.stopped_by is None
     # Rows a worker wrote to the manifest but whose batch never reached this driver (the worker died
     # before handing it over, or the job stopped): they are done, so they are reported and counted.
     for row in read_rows(folder):
@@ -245,7 +275,7 @@ def _run(
             if row["input"] not in reported and row["input"] not in done:
                 tally(row)
     summary.not_attempted = total - summary.done - summary.failed - summary.skipped
-    stats = ray.get(limiter.stats.remote()) if limiter is not None else None
+    stats: dict[str, int] | None = ray.get(limiter.stats.remote()) if limiter is not None else None
     if not summary.interrupted:
         compact(folder)
     emit(summary.to_json())

@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from pixcut.errors import OptionsError
@@ -56,17 +56,17 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     if ray.is_initialized():
         yield
         return
-    quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+    local = not address
     try:
-        if address:
-            ray.init(address=address, **quiet)
-        else:
-            ray.init(
-                num_cpus=num_cpus or os.cpu_count() or 1,
-                object_store_memory=LOCAL_OBJECT_STORE_BYTES,
-                _temp_dir=os.path.join(tempfile.gettempdir(), "pixcut-ray"),
-                **quiet,
-            )
+        ray.init(
+            address=address or None,
+            num_cpus=(num_cpus or os.cpu_count() or 1) if local else None,
+            object_store_memory=LOCAL_OBJECT_STORE_BYTES if local else None,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            _temp_dir=os.path.join(tempfile.gettempdir(), "pixcut-ray") if local else None,
+        )
     except ConnectionError as exc:
         raise OptionsError(f"--ray-address {address}: cannot connect to a Ray cluster ({exc})") from None
     _quiet_loggers()  # ray.init configured its own handlers and levels
@@ -81,3 +81,11 @@ def _quiet_loggers() -> None:
     warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
     for name in ("ray", "ray.data"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def cluster_resources() -> dict[str, float]:
+    """CPU, GPU, memory... of the cluster Ray is connected to (``ray.cluster_resources``, typed here)."""
+    import ray
+
+    resources: Callable[[], dict[str, float]] = ray.cluster_resources  # untyped in Ray itself
+    return dict(resources())

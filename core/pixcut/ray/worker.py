@@ -19,6 +19,7 @@ from typing import Any
 from pixcut.api import remove_background
 from pixcut.backends import Backend, BackendSettings, ImageInput, create_backend
 from pixcut.batch import BATCH_FATAL_ERRORS, error_event, result_event
+from pixcut.errors import OptionsError
 from pixcut.options import RemovalOptions
 from pixcut.ray.fs import read_bytes, resolve, write_bytes
 from pixcut.ray.limiter import LimitedBackend
@@ -82,7 +83,11 @@ class RemoveBatch:
             write_bytes(resolve(output_location), result.data)
             row: Row = {**result_event(input_location, output_location, result), "bytes": len(result.data)}
         except Exception as exc:  # one bad item must not end the batch (same rule as pixcut.batch)
-            row = {**error_event(input_location, exc), "fatal": isinstance(exc, BATCH_FATAL_ERRORS)}
+            row = {
+                **error_event(input_location, exc),
+                "fatal": isinstance(exc, BATCH_FATAL_ERRORS),  # the driver stops the job (credentials, model)
+                "refused": isinstance(exc, OptionsError),  # a usage error: the CLI exits 2, as the plain batch
+            }
         # bookkeeping after the event's own fields, so the row reads like the --json event
         row.update(options_key=self.config.options_key, worker_pid=os.getpid(), finished_at=time.time())
         return row
