@@ -319,7 +319,8 @@ def _quantise_lut(gain: float, center: float) -> np.ndarray:
     if gain >= MIN_GAIN:
         sharpen(x, gain, center)
     np.clip(x, 0.0, 1.0, out=x)
-    return (x * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
+    levels: np.ndarray = (x * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
+    return levels
 
 
 def _apply_lut(alpha: np.ndarray, lut: np.ndarray) -> np.ndarray:
