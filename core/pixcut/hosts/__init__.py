@@ -1,1 +1,1 @@
-"""Installers for the host plug-ins (GIMP 3, Krita 5): ``pixcut plugins install HOST``."""
+"""Installers for the host plug-ins (GIMP 3, Krita 5): ``pixcut hosts install HOST``."""

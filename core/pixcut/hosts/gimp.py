@@ -1,4 +1,4 @@
-"""Install the GIMP 3 plug-in (``pixcut plugins install gimp``).
+"""Install the GIMP 3 plug-in (``pixcut hosts install gimp``).
 
 GIMP 3 loads a Python plug-in only from a folder named like its executable file
 (``plug-ins/pixcut-gimp/pixcut-gimp.py``), so the whole ``pixcut-gimp`` folder is copied (or

@@ -1,4 +1,4 @@
-"""Install the Krita 5 plug-in (``pixcut plugins install krita``).
+"""Install the Krita 5 plug-in (``pixcut hosts install krita``).
 
 Krita loads a Python plug-in from its user ``pykrita`` folder: a package folder
 (``pixcut_krita/``) plus a ``pixcut_krita.desktop`` beside it, and only when kritarc's
