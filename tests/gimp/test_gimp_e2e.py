@@ -77,6 +77,7 @@ def success_cases(inputs: dict[str, Path], out: Path, endpoint: str) -> list[dic
             args={"backend": "local", "crop-to-foreground": True, "margin": "10px"},
         ),
         {**case("repeat", "gray"), "procedure": REPEAT, "args": {}},
+        case("model", "photo", args={"backend": "local", "model": "u2netp"}),
         # Mask and selection modes with every layer-only option set: they must not change the matte.
         case(
             "mask-finishing",
@@ -317,6 +318,12 @@ def test_crop_and_margin_place_the_foreground_where_it_was(success):
     expected = [100 + in_left - res_left, 60 + in_top - res_top]
     check_new_layer(results["crop-margin"], ref, "Background (cutout)", 0, expected)
     check_source_untouched(results["crop-margin"], 1)
+
+
+def test_a_model_from_the_menu_is_passed_to_pixcut(success):
+    results, refs = success
+    assert refs["model"]["flags"][-2:] == ("--model", "u2netp")
+    check_new_layer(results["model"], refs["model"], "Background (cutout)", 0, [0, 0])
 
 
 def test_repeat_entry_runs_without_a_dialog(success):

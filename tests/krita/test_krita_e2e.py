@@ -84,7 +84,7 @@ def test_offset_png_layer_mode(krita, images, pixcut_direct):
 
 
 def test_crop_and_margin_placement(krita, images, pixcut_direct):
-    settings = dict(OFFLINE, crop_to_foreground="true", margin="10px")
+    settings = dict(OFFLINE, crop_to_foreground="true", margin="10px", model="u2netp")
     report = krita({"image": str(images["jpeg"]), "action": REPEAT}, settings)
     cutout = assert_inserted_above(report)
     result, image = pixcut_direct(report["source"]["png"], "--crop-to-foreground", "--margin", "10px")
@@ -135,6 +135,27 @@ def test_selection_mode_selects_the_plain_alpha_and_adds_no_layer(krita, images,
     canvas[y : y + h, x : x + w] = selected
     assert np.array_equal(canvas[sy : sy + sh, sx : sx + sw], alpha)
     assert canvas.sum() == selected.sum() and int(alpha.sum()) == int(selected.sum())
+
+
+def test_mask_mode_undo_steps(krita, images):
+    """Krita 5.2+ builds the masked copy detached (createTransparencyMask): one undo removes it all.
+
+    Krita 5.1 has no Python call to fill a mask (a mask made by createNode has no pixels to write),
+    so its own "add transparency mask" action makes it from a temporary selection: two steps there,
+    and undoing the mask brings that selection back (Krita's "Selection Mask" node).
+    """
+    settings = dict(OFFLINE, output_mode="mask")
+    report = krita({"image": str(images["jpeg"]), "action": REPEAT, "undo": 2}, settings)
+    assert report["status"] == "ok", report
+    before = names(report["layers_before"])
+    first, second = (names(stack) for stack in report["stacks_after_undo"])
+    print(f"\nKrita {report['krita_version']}: mask mode after one undo {first}, after two {second}")
+    if report["one_step_masks"]:
+        assert first == before
+    else:
+        copy = next(node for node in report["stacks_after_undo"][0] if node["name"].endswith("(cutout)"))
+        assert copy["children"] == [], "the first undo removes the mask"
+        assert [name for name in second if name != "Selection Mask"] == before, "the second removes the copy"
 
 
 def assert_failed_cleanly(report: dict, message: str) -> None:

@@ -109,9 +109,14 @@ class Driver:
             if self.job.get("screenshot"):
                 return QTimer.singleShot(1500, self.screenshot_then_finish)
             if self.job.get("undo"):
-                Krita.instance().action("edit_undo").trigger()
-                self.doc.waitForDone()
-                self.report["layers_after_undo"] = layer_stack(self.doc)
+                self.report["krita_version"] = Krita.instance().version()
+                self.report["one_step_masks"] = hasattr(self.doc, "createTransparencyMask")  # Krita 5.2+
+                self.report["stacks_after_undo"] = []
+                for _ in range(int(self.job["undo"])):
+                    Krita.instance().action("edit_undo").trigger()
+                    self.doc.waitForDone()
+                    self.report["stacks_after_undo"].append(layer_stack(self.doc))
+                self.report["layers_after_undo"] = self.report["stacks_after_undo"][0]
             self.finish(None)
         except Exception:  # any failure must end in a report, not a hung Krita
             self.finish("driver error: " + traceback.format_exc())
