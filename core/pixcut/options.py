@@ -102,11 +102,12 @@ class Margin:
                     f"result.margin: {part!r} is not a length; use a number followed by 'px' or '%' "
                     f"(e.g. '10px 20% 5px 15%')"
                 )
-            value, unit = float(match.group(1)), match.group(2)
+            value = float(match.group(1))
+            unit: Literal["px", "%"] = "px" if match.group(2) == "px" else "%"  # the pattern allows only these
             limit = MAX_MARGIN_PX if unit == "px" else MAX_MARGIN_PERCENT
             if not value <= limit:
                 raise OptionsError(f"result.margin: {part!r} is too large; at most {limit:g}{unit} per side")
-            lengths.append(Length(value, unit))  # type: ignore[arg-type]
+            lengths.append(Length(value, unit))
         if len(lengths) == 1:
             top = right = bottom = left = lengths[0]
         elif len(lengths) == 2:
