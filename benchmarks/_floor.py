@@ -1,41 +1,55 @@
 """The floor of one removal: bare decode + one inference on a ready tensor + PNG encoding of the cutout.
 
-Timed stage by stage in a child process of pixcut's venv (medians), so both benchmarks can print how far
-the full pipeline is from what it cannot go below without a faster model or codec.
+What a pipeline cannot go below on one image without a faster model or codec. ``floor_stages`` gives
+the three stages as callables so a benchmark can time them interleaved with the full pipeline, in the
+same process and machine state (``benchmarks/engine.py`` does); ``measure_floor`` times them alone in
+a child process of pixcut's venv (``benchmarks/server.py``).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-PIXCUT_PY = REPO / ".venv" / "bin" / "python"
+HERE = Path(__file__).resolve().parent
+PIXCUT_PY = HERE.parent / ".venv" / "bin" / "python"
 
-# argv = image path, repeat
+
+def floor_stages(data: bytes) -> dict[str, Callable[[], object]]:
+    """decode, inference and encode of ``data`` (image file bytes) with pixcut's defaults."""
+    from PIL import Image
+
+    from pixcut import remove_background
+    from pixcut.encoding import encode
+    from pixcut.engine import get_engine
+    from pixcut.engine.tensors import to_tensor
+
+    engine = get_engine()
+    cutout = remove_background(data).image
+
+    def decode() -> Image.Image:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.convert("RGB")
+
+    tensor = to_tensor(decode(), engine.spec)
+    return {"decode": decode, "inference": lambda: engine.session.run(tensor), "encode": lambda: encode(cutout, "png")}
+
+
+# argv = benchmarks folder, image path, repeat
 SCRIPT = r"""
-import io, json, statistics, sys, time
-from PIL import Image
-from pixcut import remove_background
-from pixcut.encoding import encode
-from pixcut.engine import get_engine
-from pixcut.engine.tensors import to_tensor
-path, repeat = sys.argv[1], int(sys.argv[2])
-data = open(path, "rb").read()
-engine = get_engine()
-cutout = remove_background(data).image
-def decode():
-    with Image.open(io.BytesIO(data)) as im:
-        return im.convert("RGB")
-tensor = to_tensor(decode(), engine.spec)
-stages = {"decode": decode, "inference": lambda: engine.session.run(tensor), "encode": lambda: encode(cutout, "png")}
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from _floor import floor_stages
+stages = floor_stages(open(sys.argv[2], "rb").read())
 out = {}
 for name, stage in stages.items():
     stage()
     times = []
-    for _ in range(repeat):
+    for _ in range(int(sys.argv[3])):
         t0 = time.perf_counter(); stage(); times.append(time.perf_counter() - t0)
     out[name] = statistics.median(times)
 print(json.dumps(out))
@@ -43,9 +57,9 @@ print(json.dumps(out))
 
 
 def measure_floor(image: Path, repeat: int = 5) -> dict[str, float]:
-    """Median seconds of each stage (decode, inference, encode) for ``image``."""
+    """Median seconds of each stage (decode, inference, encode) for ``image``, in a child process."""
     proc = subprocess.run(
-        [str(PIXCUT_PY), "-c", SCRIPT, str(image), str(repeat)],
+        [str(PIXCUT_PY), "-c", SCRIPT, str(HERE), str(image), str(repeat)],
         capture_output=True,
         text=True,
         env=dict(os.environ),

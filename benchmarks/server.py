@@ -188,9 +188,12 @@ def bench(targets: list[Target], images: list[bytes], per_level: list[int], seq:
     """Run every target through the same steps, alternating between them at each step."""
     running = [Running(target) for target in targets]
     try:
+        turn = 0
 
         def each(step: Callable[[Running], None]) -> None:
-            for server in running:
+            nonlocal turn  # who goes first alternates, so a machine growing busier or quieter favours neither
+            turn += 1
+            for server in running if turn % 2 else running[::-1]:
                 if server.failure:
                     continue
                 try:

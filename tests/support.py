@@ -8,8 +8,13 @@ produce on demand (429 storms, HTML 502s). It records every request.
 from __future__ import annotations
 
 import io
+import json
+import signal
 import struct
+import subprocess
+import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -72,20 +77,35 @@ class Recorded:
 
 
 class ScriptedServer:
-    """Answers requests from ``responses`` in order (the last one repeats)."""
+    """Answers requests from ``responses`` in order (the last one repeats).
+
+    ``delay`` holds every answer back that many seconds, so concurrent requests overlap;
+    ``peak`` is the most requests it had in hand at once (what a concurrency limit is judged by).
+    """
 
     def __init__(self) -> None:
         self.responses: list[Canned] = []
         self.requests: list[Recorded] = []
+        self.delay = 0.0
+        self.peak = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                server.requests.append(Recorded("POST", self.path, dict(self.headers), body))
-                index = min(len(server.requests) - 1, len(server.responses) - 1)
+                with server._lock:
+                    server.requests.append(Recorded("POST", self.path, dict(self.headers), body))
+                    index = min(len(server.requests) - 1, len(server.responses) - 1)
+                    server._in_flight += 1
+                    server.peak = max(server.peak, server._in_flight)
                 canned = server.responses[index]
+                if server.delay:
+                    time.sleep(server.delay)
+                with server._lock:
+                    server._in_flight -= 1
                 self.send_response(canned.status)
                 for key, value in canned.headers.items():
                     self.send_header(key, value)
@@ -122,3 +142,26 @@ def png_with_declared_size(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
     )
+
+
+def signal_batch_after_first_result(
+    inputs: Path, out_dir: Path, signum: int = signal.SIGINT, timeout: float = 180
+) -> tuple[int, list[dict[str, object]]]:
+    """Run ``pixcut remove INPUTS --out-dir OUT --json``, send ``signum`` once the first result is
+    written (other items still in flight), and return the exit code and every JSON event."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pixcut", "remove", str(inputs), "--out-dir", str(out_dir), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    events: list[dict[str, object]] = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "result":
+            proc.send_signal(signum)
+            break
+    rest, _ = proc.communicate(timeout=timeout)
+    events += [json.loads(line) for line in rest.splitlines() if line.strip()]
+    return proc.returncode, events

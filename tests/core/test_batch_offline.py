@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from support import make_photo
+from support import make_photo, signal_batch_after_first_result
 
 from pixcut.batch import LOCAL_JOBS, BatchItem, run_batch
 
@@ -80,23 +80,9 @@ def test_default_offline_batch_keeps_per_item_order_and_equals_a_sequential_run(
 def test_ctrl_c_finishes_items_in_flight_atomically_and_skip_existing_resumes(tmp_path: Path) -> None:
     inputs = _inputs(tmp_path / "in", 12)
     out_dir = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pixcut", "remove", str(inputs), "--out-dir", str(out_dir), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:  # Ctrl-C once the first result is written, while others are in flight
-        lines.append(json.loads(line))
-        if lines[-1]["event"] == "result":
-            proc.send_signal(signal.SIGINT)
-            break
-    rest, _ = proc.communicate(timeout=180)
-    events = lines + _events(rest)
+    returncode, events = signal_batch_after_first_result(inputs, out_dir, signal.SIGINT)
     summary = events[-1]
-    assert proc.returncode == 130
+    assert returncode == 130
     assert summary["event"] == "summary" and summary["interrupted"] is True
     assert 1 <= summary["done"] < 12 and summary["failed"] == 0
     written = sorted(out_dir.iterdir())
