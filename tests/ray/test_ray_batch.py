@@ -15,13 +15,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from support import make_photo, png_bytes
+from support import Canned, ScriptedServer, make_photo, png_bytes
 
 ray = pytest.importorskip("ray")
 
@@ -192,100 +191,64 @@ def test_resume_after_a_worker_is_killed_mid_batch(tmp_path: Path, local_ray: No
     assert not list(out.glob(".*.part"))  # no temporary file left behind
 
 
-class ConcurrencyServer:
-    """A scripted stand-in for the cloud on 127.0.0.1 that records how many requests it had at once."""
-
-    def __init__(self, delay: float = 0.3) -> None:
-        self.lock = threading.Lock()
-        self.now = 0
-        self.peak = 0
-        self.requests = 0
-        body = png_bytes(Image.new("RGBA", (8, 6), (10, 20, 30, 255)))
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with server.lock:
-                    server.now += 1
-                    server.requests += 1
-                    server.peak = max(server.peak, server.now)
-                try:
-                    time.sleep(delay)  # a request that takes a while, so concurrent ones overlap
-                finally:
-                    with server.lock:
-                        server.now -= 1
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("X-Credits-Charged", "0.5")
-                self.send_header("X-Result-Size", "8 6")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v2/remove-background"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def concurrency_server(scripted: ScriptedServer, delay: float) -> ScriptedServer:
+    """The scripted stand-in for the cloud: every answer a small PNG with credits, held back ``delay`` s."""
+    body = png_bytes(Image.new("RGBA", (8, 6), (10, 20, 30, 255)))
+    headers = {"Content-Type": "image/png", "X-Credits-Charged": "0.5", "X-Result-Size": "8 6"}
+    scripted.responses.append(Canned(200, body, headers))
+    scripted.delay = delay  # a request that takes a while, so concurrent ones overlap
+    return scripted
 
 
-def test_cloud_limiter_keeps_the_cluster_under_the_ramp(tmp_path: Path, local_ray: None) -> None:
+def test_cloud_limiter_keeps_the_cluster_under_the_ramp(
+    tmp_path: Path, local_ray: None, scripted: ScriptedServer
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(30):
         make_photo((32, 24)).save(folder / f"p{i:02d}.png")
-    server = ConcurrencyServer()
-    try:
-        settings = BackendSettings(endpoint=server.url, credentials=Credentials("id", "secret"))
-        run = remove_backgrounds(
-            str(folder),
-            backend="pixian",
-            out=str(tmp_path / "out"),
-            settings=settings,
-            jobs=4,  # threads per actor = 4, two actors: up to 8 requests could be in flight
-            ramp_initial=2,  # ... but the ramp starts at 2 and the next step is an hour away
-            ramp_interval=3600,
-            concurrency=2,
-            batch_size=5,
-        )
-    finally:
-        server.close()
+    server = concurrency_server(scripted, delay=0.3)
+    settings = BackendSettings(endpoint=server.url, credentials=Credentials("id", "secret"))
+    run = remove_backgrounds(
+        str(folder),
+        backend="pixian",
+        out=str(tmp_path / "out"),
+        settings=settings,
+        jobs=4,  # threads per actor = 4, two actors: up to 8 requests could be in flight
+        ramp_initial=2,  # ... but the ramp starts at 2 and the next step is an hour away
+        ramp_interval=3600,
+        concurrency=2,
+        batch_size=5,
+    )
     assert run.summary.done == 30 and run.summary.credits_charged == 15.0
-    assert server.requests == 30
+    assert len(server.requests) == 30
     assert server.peak <= 2, f"the server saw {server.peak} requests at once"
     assert run.limiter is not None and run.limiter["granted"] == 30 and run.limiter["peak"] <= 2
     assert server.peak == 2  # and the limit was used, not undercut
     manifest = "".join(part.read_text() for part in (tmp_path / "out" / MANIFEST_DIR).glob("*.jsonl"))
     assert manifest.count('"event":"result"') == 30 and "secret" not in manifest
+    again = remove_backgrounds(str(folder), backend="pixian", out=str(tmp_path / "out"), settings=settings, jobs=4)
+    assert (again.summary.done, again.summary.skipped, again.limiter) == (0, 30, None)
+    assert len(server.requests) == 30  # all done: nothing sent, no actor started
 
 
-def test_limiter_without_a_ramp_allows_the_ceiling(tmp_path: Path, local_ray: None) -> None:
+def test_limiter_without_a_ramp_allows_the_ceiling(tmp_path: Path, local_ray: None, scripted: ScriptedServer) -> None:
     """With the ramp already at its top (interval 0), jobs=3 means at most 3 in flight and no fewer needed."""
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(24):
         Image.new("RGB", (16, 12), (i, 2 * i, 3 * i)).save(folder / f"q{i:02d}.png")
-    server = ConcurrencyServer(delay=0.2)
-    try:
-        run = remove_backgrounds(
-            str(folder),
-            backend="pixian",
-            out=str(tmp_path / "out"),
-            settings=BackendSettings(endpoint=server.url, credentials=Credentials("id", "secret")),
-            jobs=3,
-            ramp_interval=0,
-            concurrency=2,
-            batch_size=4,
-        )
-    finally:
-        server.close()
+    server = concurrency_server(scripted, delay=0.2)
+    run = remove_backgrounds(
+        str(folder),
+        backend="pixian",
+        out=str(tmp_path / "out"),
+        settings=BackendSettings(endpoint=server.url, credentials=Credentials("id", "secret")),
+        jobs=3,
+        ramp_interval=0,
+        concurrency=2,
+        batch_size=4,
+    )
     assert run.summary.done == 24
     assert 2 <= server.peak <= 3
 

@@ -19,7 +19,6 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
@@ -171,8 +170,3 @@ def delete(place: Place) -> None:
         place.fs.delete_file(place.path)
     except FileNotFoundError:
         pass
-
-
-def pure_path(place: Place) -> PurePosixPath:
-    """The place's path as a '/'-separated pure path (for output naming that is the same everywhere)."""
-    return PurePosixPath(Path(place.path).as_posix()) if place.is_local else PurePosixPath(place.path)

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ray.data import Dataset
 
 #: Manifest bookkeeping that is not part of the ``--json`` event contract.
-BOOKKEEPING = ("options_key", "worker_pid", "finished_at", "fatal", "refused", "bytes")
+BOOKKEEPING = ("options_key", "worker_pid", "finished_at", "seconds", "fatal", "refused", "bytes")
 DEFAULT_BATCH_SIZE = 8
 CLOUD_THREADS_PER_ACTOR = 8
 CLOUD_CPUS_PER_ACTOR = 0.25  # cloud actors wait on the network; finishing a result is light
@@ -173,12 +173,6 @@ def _run(
     done = done_inputs(read_rows(folder), key)
 
     summary = BatchSummary()
-    limiter: Any = None  # a Ray actor handle: its methods are resolved at run time, so Ray types it loosely
-    if cloud:
-        from pixcut.ray.limiter import CloudLimiter
-
-        limiter = ray.remote(CloudLimiter).remote(jobs, ramp_initial, ramp_interval)
-
     if cloud:
         threads = min(CLOUD_THREADS_PER_ACTOR, jobs)
         actors = concurrency or math.ceil(jobs / threads)
@@ -192,16 +186,21 @@ def _run(
         capacity = capacity or cpus_total / cpus_per_actor
         actors = concurrency or max(1, int(capacity))
         cpus = cpus_per_actor
+    dataset: Dataset | None
     if isinstance(source, ray.data.Dataset):
         dataset, total, items = _from_dataset(source, out, extension, done)
     else:
         items = plan_items([source] if isinstance(source, str) else list(source), out, extension, recursive)
         total = len(items)
         todo = [item for item in items if item.input not in done]
-        dataset = ray.data.from_items(
-            [{"input": item.input, "output": item.output} for item in todo],
-            # about one block per batch, and never fewer blocks than actors while there is work for them
-            override_num_blocks=max(1, min(len(todo), actors), math.ceil(len(todo) / batch_size)),
+        dataset = (
+            ray.data.from_items(
+                [{"input": item.input, "output": item.output} for item in todo],
+                # about one block per batch, and never fewer blocks than actors while there is work for them
+                override_num_blocks=max(1, min(len(todo), actors), math.ceil(len(todo) / batch_size)),
+            )
+            if todo
+            else None  # all done already: no actor needs to start
         )
     emit({"event": "start", "total": total, **start_fields})
     for item in items:
@@ -209,6 +208,11 @@ def _run(
             summary.skipped += 1
             emit({"event": "skipped", "input": item.input, "output": done[item.input].get("output", item.output)})
 
+    limiter: Any = None  # a Ray actor handle: its methods are resolved at run time, so Ray types it loosely
+    if cloud and dataset is not None:
+        from pixcut.ray.limiter import CloudLimiter
+
+        limiter = ray.remote(CloudLimiter).remote(jobs, ramp_initial, ramp_interval)
     config = WorkerConfig(
         backend=backend,
         settings=settings,
@@ -219,19 +223,24 @@ def _run(
         threads=threads,
         limiter=limiter,
     )
+    batches: Iterator[dict[str, Any]] = iter(())
     with warnings.catch_warnings():  # max_restarts is still the documented switch, though flagged for Ray 2.64
         warnings.simplefilter("ignore", DeprecationWarning)
-        mapped = dataset.map_batches(
-            RemoveBatch,
-            fn_constructor_args=(config,),
-            batch_size=batch_size,
-            batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors)
-            if cloud
-            else ray.data.ActorPoolStrategy(size=actors),
-            num_cpus=cpus,
-            num_gpus=gpus or None,
-            max_restarts=-1 if restart_workers else 0,  # -1 is Ray Data's own default for actor pools
+        mapped = (
+            None
+            if dataset is None
+            else dataset.map_batches(
+                RemoveBatch,
+                fn_constructor_args=(config,),
+                batch_size=batch_size,
+                batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors)
+                if cloud
+                else ray.data.ActorPoolStrategy(size=actors),
+                num_cpus=cpus,
+                num_gpus=gpus or None,
+                max_restarts=-1 if restart_workers else 0,  # -1 is Ray Data's own default for actor pools
+            )
         )
     reported: set[str] = set()
 
@@ -246,7 +255,8 @@ def _run(
 
     started = time.time()
     stop = threading.Event()  # set by SIGTERM: the job stops like after Ctrl-C (the plain batch's rule)
-    batches = iter(mapped.iter_batches(batch_size=None, batch_format="numpy"))
+    if mapped is not None:
+        batches = iter(mapped.iter_batches(batch_size=None, batch_format="numpy"))
     try:
         with _sigterm_stops(stop, summary):
             for batch in batches:

@@ -75,6 +75,7 @@ class RemoveBatch:
 
         ``data`` is the file's bytes when the dataset already read them (``read_binary_files``).
         """
+        began = time.perf_counter()
         try:
             if data is None:
                 data = read_bytes(resolve(input_location))
@@ -89,5 +90,10 @@ class RemoveBatch:
                 "refused": isinstance(exc, OptionsError),  # a usage error: the CLI exits 2, as the plain batch
             }
         # bookkeeping after the event's own fields, so the row reads like the --json event
-        row.update(options_key=self.config.options_key, worker_pid=os.getpid(), finished_at=time.time())
+        row.update(
+            options_key=self.config.options_key,
+            worker_pid=os.getpid(),
+            finished_at=time.time(),
+            seconds=round(time.perf_counter() - began, 4),  # read + remove + write: benchmarks/ray_batch.py
+        )
         return row
