@@ -31,6 +31,7 @@ from pixcut import __version__
 from pixcut.api import remove_background as run_removal
 from pixcut.backends import BASE64_LIMIT, Backend, BackendSettings, ImageInput, create_backend
 from pixcut.errors import OptionsError, PixcutError, RequestTooLargeError, ServerError
+from pixcut.imageio import downscaled_size, upright_size
 from pixcut.options import FORM_FIELDS, RemovalOptions
 from pixcut.result import RESULT_HEADERS, RemovalResult
 from pixcut.server.auth import BasicAuth
@@ -228,8 +229,20 @@ async def _remove(request: Request, state: ServerState) -> Response:
     async with request.form(max_files=4, max_fields=64, max_part_size=BASE64_LIMIT + 64 * 1024) as form:
         options = parse_options(form)  # a bad parameter is refused before the image is looked at
         source = await parse_input(form)
+    check_result_size_early(source, options)
     result = await remove_limited(state, source, options)
     return Response(content=result.data, media_type=result.content_type, headers=result.headers)
+
+
+def check_result_size_early(source: RequestInput, options: RemovalOptions) -> None:
+    """The result-size rule (options.MAX_RESULT_PIXELS) from the image's header, before a queue place
+    or a worker is spent on a request the finishing would refuse anyway. Exact when the result's size
+    follows from the input alone (no crop: the content is the whole, possibly downscaled, image);
+    otherwise the finishing checks it before allocating, as everywhere."""
+    if source.data is None or options.crop_to_foreground or options.output_format == "delta_png":
+        return
+    width, height = downscaled_size(upright_size(source.data), options.max_pixels)
+    options.result_size(width, height)
 
 
 async def remove_limited(
