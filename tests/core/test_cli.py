@@ -60,7 +60,10 @@ def test_single_image_json_contract(tmp_path, photo_path):
     proc = pixcut("remove", photo_path, "-o", out, "--json", "--crop-to-foreground", "--margin", "4px")
     assert proc.returncode == 0, proc.stderr
     evs = events(proc.stdout)
-    assert evs[0] == {"event": "start", "total": 1, "backend": "local"}
+    from pixcut import __version__
+    from pixcut.hosts.hostkit import PROTOCOL
+
+    assert evs[0] == {"event": "start", "total": 1, "backend": "local", "protocol": PROTOCOL, "version": __version__}
     result = next(e for e in evs if e["event"] == "result")
     assert result["output"] == str(out.resolve()) and result["format"] == "png"
     image = Image.open(out)
