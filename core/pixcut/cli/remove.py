@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +210,13 @@ def run(args: argparse.Namespace) -> int:
         report({"event": "error", "input": None, "error": exc.to_json()})
         return 2
 
-    process = _processor(options, backend, args.delta)
     jobs = args.jobs or (LOCAL_JOBS if backend.name == "local" else 5)
+    if backend.name == "local" and settings.threads is None and jobs > 1 and len(items) > 1:
+        # Several removals in flight: share the cores out instead of each inference asking for all.
+        from pixcut.engine.session import threads_per_worker
+
+        backend = create_backend(backend_name, replace(settings, threads=threads_per_worker(jobs)))
+    process = _processor(options, backend, args.delta)
     summary = run_batch(
         items,
         process,
