@@ -266,3 +266,31 @@ def test_a_ray_dataset_of_files_goes_through_too(tmp_path: Path, local_ray: None
     assert (again.summary.done, again.summary.skipped) == (0, 3)
     changed = remove_backgrounds(dataset, out=str(tmp_path / "out"))  # other options: redone, not skipped
     assert (changed.summary.done, changed.summary.skipped) == (3, 0)
+
+
+def test_cli_against_a_running_cluster_address(tmp_path: Path, local_ray: None) -> None:
+    """``--ray-address``: the CLI joins the running Ray as a second driver and leaves it running."""
+    make_folder(tmp_path / "in", 3, size=(48, 36))
+    address = ray.get_runtime_context().gcs_address
+    proc = subprocess.run(
+        [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(tmp_path / "out"), "--ray-address", address],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == "done: 3, failed: 0, skipped: 0"
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["img000.png", "img001.png", "img002.png"]
+    assert ray.is_initialized() and ray.cluster_resources().get("CPU") == 2  # the cluster is still there
+
+
+def test_an_address_where_nothing_listens_is_a_quick_usage_error(tmp_path: Path) -> None:
+    make_folder(tmp_path / "in", 1)
+    proc = subprocess.run(
+        [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(tmp_path / "out"), "--ray-address", "127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "--ray-address 127.0.0.1:1: nothing answers there" in proc.stderr

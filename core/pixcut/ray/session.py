@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
@@ -57,16 +58,19 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         yield
         return
     local = not address
+    if address:
+        _check_reachable(address)
     try:
-        ray.init(
-            address=address or None,
-            num_cpus=(num_cpus or os.cpu_count() or 1) if local else None,
-            object_store_memory=LOCAL_OBJECT_STORE_BYTES if local else None,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.ERROR,
-            _temp_dir=os.path.join(tempfile.gettempdir(), "pixcut-ray") if local else None,
-        )
+        with _c_stderr_silenced():
+            ray.init(
+                address=address or None,
+                num_cpus=(num_cpus or os.cpu_count() or 1) if local else None,
+                object_store_memory=LOCAL_OBJECT_STORE_BYTES if local else None,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+                _temp_dir=os.path.join(tempfile.gettempdir(), "pixcut-ray") if local else None,
+            )
     except ConnectionError as exc:
         raise OptionsError(f"--ray-address {address}: cannot connect to a Ray cluster ({exc})") from None
     _quiet_loggers()  # ray.init configured its own handlers and levels
@@ -89,3 +93,36 @@ def cluster_resources() -> dict[str, float]:
 
     resources: Callable[[], dict[str, float]] = ray.cluster_resources  # untyped in Ray itself
     return dict(resources())
+
+
+@contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while Ray starts.
+
+    Ray's C++ core worker announces on the process's stderr, below Python, that it read
+    ``RAY_BACKEND_LOG_LEVEL`` (the one line left once its other lines are turned off). A failure to
+    start is still a Python exception, raised after stderr is back.
+    """
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, with the address in the message, when nothing listens there.
+
+    Ray itself retries a wrong ``host:port`` for minutes before it gives up. ``auto`` and other
+    forms without a port are left to Ray.
+    """
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise OptionsError(f"--ray-address {address}: nothing answers there ({exc.strerror or exc})") from None
