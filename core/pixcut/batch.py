@@ -92,16 +92,22 @@ def plan_outputs(
             stem = path.stem if out_dir else f"{path.stem}{suffix}"
             target = folder / relative / f"{stem}{extension}"
         items.append(BatchItem(path, target))
-    input_set = {_key(p) for p, _ in expanded}
-    seen: dict[str, Path] = {}
-    for item in items:
-        key = _key(item.output)
-        if key in input_set:
-            raise OptionsError(f"output {item.output} is one of the inputs; pixcut never overwrites an input")
-        if key in seen:
-            raise OptionsError(f"{seen[key]} and {item.input} would both be written to {item.output}")
-        seen[key] = item.input
+    refuse_collisions([(item.input, item.output, _key(item.output)) for item in items], {_key(p) for p, _ in expanded})
     return items
+
+
+def refuse_collisions(planned: Iterable[tuple[object, object, str]], input_keys: set[str]) -> None:
+    """Refuse, before any work, an output that is an input or that two inputs would share.
+
+    ``planned`` holds (input, output, the output's identity key); ``pixcut.ray`` plans URIs with it too.
+    """
+    seen: dict[str, object] = {}
+    for source, target, key in planned:
+        if key in input_keys:
+            raise OptionsError(f"output {target} is one of the inputs; pixcut never overwrites an input")
+        if key in seen:
+            raise OptionsError(f"{seen[key]} and {source} would both be written to {target}")
+        seen[key] = source
 
 
 # Output name endings and the format they promise (.jpeg is .jpg).

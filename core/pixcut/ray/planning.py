@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from posixpath import splitext
 
-from pixcut.batch import IMAGE_SUFFIXES
+from pixcut.batch import IMAGE_SUFFIXES, refuse_collisions
 from pixcut.errors import OptionsError
 from pixcut.ray.fs import Place, kind, list_files, resolve
 
@@ -46,14 +46,7 @@ def plan_items(inputs: Iterable[str], out: str, extension: str, recursive: bool 
             inputs_seen.add(_key(place))
     if not items:
         raise OptionsError("no input images found")
-    outputs: dict[str, str] = {}
-    for item in items:
-        key = _key(resolve(item.output))
-        if key in inputs_seen:
-            raise OptionsError(f"output {item.output} is one of the inputs; pixcut never overwrites an input")
-        if key in outputs:
-            raise OptionsError(f"{outputs[key]} and {item.input} would both be written to {item.output}")
-        outputs[key] = item.input
+    refuse_collisions([(item.input, item.output, _key(resolve(item.output))) for item in items], inputs_seen)
     return items
 
 
