@@ -49,7 +49,12 @@ def test_a_server_request_fires_both_observer_hooks(
     assert observer.seen == [("before", "local", "shot.png"), ("after", "shot.png", f"{tuple(map(int, size.split()))}")]
 
 
-def test_a_failed_server_request_reaches_the_after_hook(tight_server: LiveServer, observer: Observer) -> None:
-    response = httpx.post(tight_server.url, files={"image": ("junk.png", b"not an image")}, timeout=60)
+def test_a_failed_server_request_reaches_the_after_hook(
+    tight_server: LiveServer, photo_bytes: bytes, observer: Observer
+) -> None:
+    # A whole header but half the data: the early size check passes, the removal itself fails.
+    truncated = photo_bytes[: len(photo_bytes) // 2]
+    response = httpx.post(tight_server.url, files={"image": ("cut.png", truncated)}, timeout=60)
     assert response.status_code == 400, response.text
-    assert observer.seen == [("before", "local", "junk.png"), ("after", "junk.png", "UnsupportedImageError")]
+    assert [entry[:2] for entry in observer.seen] == [("before", "local"), ("after", "cut.png")]
+    assert observer.seen[1][2].endswith("Error"), observer.seen
