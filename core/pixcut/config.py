@@ -6,6 +6,7 @@ atomically; nothing else in pixcut writes the secret anywhere.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -80,3 +81,21 @@ def model_choice(model: str | None = None, family: str | None = None) -> tuple[s
         return None, family
     configured_family = config.get("model_family")
     return configured, family or (configured_family if isinstance(configured_family, str) else None)
+
+
+def add_model_arguments(group: argparse._ActionsContainer) -> None:
+    """``--model`` and ``--model-family``, worded once for every command that runs the engine.
+
+    ``pixcut remove`` and ``pixcut serve`` both offer them and resolve them with
+    :func:`model_choice`, so the flags, their help and the rule cannot drift apart.
+    """
+    group.add_argument(
+        "--model",
+        help="offline model: a catalogue name (pixcut models list) or an .onnx path "
+        "(default: pixcut config set-model, else u2netp)",
+    )
+    group.add_argument(
+        "--model-family",
+        choices=MODEL_FAMILIES,
+        help="the family of an .onnx file given to --model: u2net, isnet or birefnet (or a sidecar FILE.json)",
+    )

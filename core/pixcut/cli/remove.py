@@ -16,7 +16,7 @@ from pixcut.backends import Backend, BackendSettings, create_backend
 from pixcut.batch import LOCAL_JOBS, MAX_JOBS, BatchItem, BatchSummary, plan_outputs, result_event, run_batch
 from pixcut.cli.pipe import STDIO, is_stdio, plan_stdio, read_stdin, write_stdout
 from pixcut.cli.reporting import HumanReporter, JsonReporter
-from pixcut.config import MODEL_FAMILIES, load_config
+from pixcut.config import add_model_arguments, load_config
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
 from pixcut.hosts.hostkit import PROTOCOL
@@ -86,14 +86,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     be.add_argument("--api-secret", metavar="SECRET", help="API secret (prefer PIXIAN_API_SECRET or 'pixcut config')")
     be.add_argument("--delta", action="store_true", help="transfer a Delta PNG and finish the result locally")
     be.add_argument("--timeout", type=float, default=180.0, metavar="S", help="idle timeout (default 180 s)")
-    be.add_argument(
-        "--model", help="offline model: a catalogue name (pixcut models list; default u2netp) or an .onnx path"
-    )
-    be.add_argument(
-        "--model-family",
-        choices=MODEL_FAMILIES,
-        help="the family of an .onnx file given to --model: u2net, isnet or birefnet (or a sidecar FILE.json)",
-    )
+    add_model_arguments(be)
     be.add_argument("--threads", type=int, help="offline engine threads (default: all cores)")
     be.add_argument(
         "--decontaminate",

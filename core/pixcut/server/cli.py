@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 
-from pixcut.config import MODEL_FAMILIES
+from pixcut.config import add_model_arguments
 from pixcut.errors import PixcutError
 
 INSTALL_HINT = "pip install 'pixcut[server]'"
@@ -117,14 +117,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="accept image.url (http/https to public addresses only; off by default)",
     )
     eng = p.add_argument_group("engine")
-    eng.add_argument(
-        "--model", help="offline model: a catalogue name (pixcut models list) or an .onnx path (default: configured)"
-    )
-    eng.add_argument(
-        "--model-family",
-        choices=MODEL_FAMILIES,
-        help="the family of an .onnx file given to --model: u2net, isnet or birefnet (or a sidecar FILE.json)",
-    )
+    add_model_arguments(eng)
     eng.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (default: all cores)")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level (default info)")
     p.add_argument("--open", action="store_true", help="open the web page (/) in your browser once the server is up")
