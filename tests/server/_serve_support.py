@@ -11,6 +11,7 @@ import io
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 import uvicorn
@@ -78,3 +79,24 @@ def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def send_at_once(clients: int, send: Callable[[], httpx.Response], join_timeout: float = 120) -> list[httpx.Response]:
+    """``clients`` threads released together by a barrier, each calling ``send`` once; their answers.
+
+    The overload tests need the requests to arrive at the same moment, or one worker would
+    serve them one after another and no 429 would ever be seen.
+    """
+    responses: list[httpx.Response] = []
+    barrier = threading.Barrier(clients)
+
+    def client() -> None:
+        barrier.wait()
+        responses.append(send())
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(join_timeout)
+    return responses

@@ -21,7 +21,16 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from _serve_support import API_ID, API_SECRET, AUTH, LiveServer, encode, make_photo, png_with_declared_size
+from _serve_support import (
+    API_ID,
+    API_SECRET,
+    AUTH,
+    LiveServer,
+    encode,
+    make_photo,
+    png_with_declared_size,
+    send_at_once,
+)
 from PIL import Image
 
 from pixcut.server.config import ServeConfig
@@ -391,18 +400,7 @@ def test_input_errors(auth_server: LiveServer, photo_bytes: bytes) -> None:
 def test_overload_in_removebg_form(tight_server: LiveServer) -> None:
     """The same limiter as the Pixian route: one worker, no queue -> 429 rate_limit_exceeded."""
     data = encode(make_photo((512, 512)))
-    responses: list[httpx.Response] = []
-    barrier = threading.Barrier(5)
-
-    def client() -> None:
-        barrier.wait()
-        responses.append(post(tight_server, {"size": "full"}, data))
-
-    threads = [threading.Thread(target=client) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    responses = send_at_once(5, lambda: post(tight_server, {"size": "full"}, data))
     codes = sorted(r.status_code for r in responses)
     assert 200 in codes and 429 in codes and set(codes) <= {200, 429}, codes
     for response in responses:

@@ -5,24 +5,14 @@ from __future__ import annotations
 import threading
 
 import httpx
-from _serve_support import LiveServer, encode, make_photo
+from _serve_support import LiveServer, encode, make_photo, send_at_once
 
 
 def test_overload_gives_429_with_retry_after(tight_server: LiveServer) -> None:
     data = encode(make_photo((512, 512)))
-    statuses: list[httpx.Response] = []
-    barrier = threading.Barrier(6)
-
-    def client() -> None:
-        barrier.wait()
-        response = httpx.post(tight_server.url, files={"image": ("p.png", data)}, timeout=60)
-        statuses.append(response)
-
-    threads = [threading.Thread(target=client) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
+    statuses = send_at_once(
+        6, lambda: httpx.post(tight_server.url, files={"image": ("p.png", data)}, timeout=60), join_timeout=90
+    )
     codes = sorted(r.status_code for r in statuses)
     assert len(codes) == 6
     assert 200 in codes and 429 in codes, codes
