@@ -282,7 +282,7 @@ def run_batch(
     ]
     for thread in threads:
         thread.start()
-    with _sigterm_stops(stop, summary):
+    with sigterm_stops(stop, summary):
         try:
             while work.unfinished_tasks and not stop.is_set():
                 time.sleep(0.05)
@@ -298,7 +298,7 @@ def run_batch(
 
 
 @contextmanager
-def _sigterm_stops(stop: threading.Event, summary: BatchSummary) -> Iterator[None]:
+def sigterm_stops(stop: threading.Event, summary: BatchSummary) -> Iterator[None]:
     """While the batch runs, SIGTERM acts like Ctrl-C: no new items, in-flight ones finish.
 
     Only the main thread may install a signal handler; elsewhere (a batch run from a worker

@@ -34,9 +34,9 @@ from pixcut.batch import (
     BatchItem,
     BatchSummary,
     Event,
-    _sigterm_stops,
     error_event,
     progress_event,
+    sigterm_stops,
 )
 from pixcut.errors import OptionsError
 from pixcut.imageio import INPUT_SUFFIXES
@@ -138,7 +138,7 @@ def run_watch(
         target=_worker, args=(work, process, report, state, stop), name="pixcut-watch", daemon=True
     )
     worker.start()
-    with _sigterm_stops(stop, state.summary):
+    with sigterm_stops(stop, state.summary):
         try:
             _settle_and_queue(watched, state, work, settle)
             rescanned = False

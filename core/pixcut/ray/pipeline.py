@@ -29,8 +29,8 @@ from pixcut.batch import (
     RAMP_INTERVAL,
     BatchSummary,
     Event,
-    _sigterm_stops,  # the plain batch's SIGTERM rule (pixcut.watch uses it the same way)
     progress_event,
+    sigterm_stops,
 )
 from pixcut.errors import OptionsError
 from pixcut.options import RemovalOptions
@@ -258,7 +258,7 @@ def _run(
     if mapped is not None:
         batches = iter(mapped.iter_batches(batch_size=None, batch_format="numpy"))
     try:
-        with _sigterm_stops(stop, summary):
+        with sigterm_stops(stop, summary):
             for batch in batches:
                 for text in batch[ROW_COLUMN]:
                     row = json.loads(str(text))
