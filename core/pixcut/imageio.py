@@ -31,6 +31,9 @@ from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
 pillow_heif.register_heif_opener()  # HEIC/HEIF through Pillow's Image.open, like every other format
 
 MAX_INPUT_PIXELS = 32_000_000
+#: The largest input file read from a stream (standard input, an object store): a 32 MP 16-bit RGBA
+#: TIFF is 256 MB, so anything larger is not an image pixcut could accept anyway.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
 # What the cloud API accepts (MPO is a JPEG with extra pictures); the rest are converted before upload.
 PROVIDER_FORMATS = frozenset({"BMP", "GIF", "JPEG", "PNG", "TIFF", "MPO"})
 ACCEPTED_FORMATS = PROVIDER_FORMATS | {"WEBP", "AVIF", "HEIF"}

@@ -2,7 +2,7 @@
 
 So ``curl -s URL | pixcut remove - -o - | magick - ...`` works. Standard output then
 carries only the image bytes: ``--json`` events (and the human messages, as always) go
-to standard error. Standard input is read up to ``MAX_STDIN_BYTES`` and no further,
+to standard error. Standard input is read up to ``imageio.MAX_INPUT_BYTES`` and no further,
 so a runaway producer cannot exhaust memory; the 32-megapixel limit is then checked
 from the image header as for files.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pixcut.batch import BatchItem
 from pixcut.errors import ImageError, OptionsError
+from pixcut.imageio import MAX_INPUT_BYTES
 
 STDIO = "-"
-MAX_STDIN_BYTES = 256 * 1024 * 1024  # a 32 MP 16-bit RGBA TIFF is 256 MB; anything larger is not an input
 
 
 def is_stdio(path: str | Path | None) -> bool:
@@ -42,7 +42,7 @@ def plan_stdio(inputs: list[str], output: str | None, out_dir: str | None) -> li
     return [BatchItem(Path(STDIO), Path(output))]
 
 
-def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
+def read_stdin(limit: int = MAX_INPUT_BYTES) -> bytes:
     """All of standard input, refused (one line) beyond ``limit`` bytes, when empty or a terminal."""
     if sys.stdin.isatty():
         raise OptionsError("'-' reads an image from standard input, which is a terminal here: pipe a file in")

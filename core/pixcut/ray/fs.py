@@ -25,9 +25,8 @@ import pyarrow.fs as pafs
 
 from pixcut.atomic import write_atomic
 from pixcut.errors import ImageError, OptionsError
+from pixcut.imageio import MAX_INPUT_BYTES
 
-#: Largest input file read into memory (the 32 MP pixel limit is checked after decoding the header).
-MAX_INPUT_BYTES = 256 * 1024 * 1024
 #: Filesystems whose single-object writes are atomic by nature (the object appears when the upload completes).
 _OBJECT_STORES = frozenset({"s3", "gcs"})
 
