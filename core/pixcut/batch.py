@@ -202,6 +202,40 @@ def progress_event(summary: BatchSummary, total: int, input: str | None, stage: 
     }
 
 
+def process_item(
+    item: BatchItem,
+    process: Callable[[BatchItem], Event],
+    report: Callable[[Event], None],
+    summary: BatchSummary,
+    lock: threading.Lock,
+    stop: threading.Event,
+    total: Callable[[], int],
+) -> None:
+    """One item's turn in any runner (the plain batch, ``--watch``): 'processing' progress, the
+    removal, its 'result' or 'error' event, the tally, 'finished' progress, all reported under
+    ``lock`` so each item's events stay in order. One bad item never ends the run; a
+    ``BATCH_FATAL_ERRORS`` one sets ``stop``."""
+    with lock:
+        report(progress_event(summary, total(), str(item.input), "processing"))
+    fatal = None
+    refused = False
+    try:
+        event = process(item)
+    except Exception as exc:
+        event = error_event(str(item.input), exc)
+        refused = isinstance(exc, OptionsError)
+        if isinstance(exc, BATCH_FATAL_ERRORS):
+            fatal = exc.message
+    with lock:
+        summary.options_failed += refused
+        summary.count(event)
+        report(event)
+        report(progress_event(summary, total(), str(item.input), "finished"))
+        if fatal is not None and summary.stopped_by is None:
+            summary.stopped_by = fatal
+            stop.set()
+
+
 def run_batch(
     items: list[BatchItem],
     process: Callable[[BatchItem], Event],
@@ -235,9 +269,6 @@ def run_batch(
         else:
             work.put(item)
 
-    def progress(item: BatchItem | None, stage: str) -> None:
-        report(progress_event(summary, total, str(item.input) if item else None, stage))
-
     # Wakes late-starting workers early when the queue is drained or the batch is stopped.
     wake = threading.Event()
 
@@ -251,30 +282,9 @@ def run_batch(
             except queue.Empty:
                 return
             try:
-                handle(item)
+                process_item(item, process, report, summary, lock, stop, lambda: total)
             finally:
                 work.task_done()
-
-    def handle(item: BatchItem) -> None:
-        with lock:
-            progress(item, "processing")
-        fatal = None
-        refused = False
-        try:
-            event = process(item)
-        except Exception as exc:  # one bad item must not end the batch (except a BATCH_FATAL_ERRORS one)
-            event = error_event(str(item.input), exc)
-            refused = isinstance(exc, OptionsError)
-            if isinstance(exc, BATCH_FATAL_ERRORS):
-                fatal = exc.message
-        with lock:
-            summary.options_failed += refused
-            summary.count(event)
-            report(event)
-            progress(item, "finished")
-            if fatal is not None and summary.stopped_by is None:
-                summary.stopped_by = fatal
-                stop.set()
 
     threads = [
         threading.Thread(target=worker, args=(i,), name=f"pixcut-worker-{i}", daemon=True)

@@ -30,12 +30,10 @@ from pathlib import Path
 import watchfiles
 
 from pixcut.batch import (
-    BATCH_FATAL_ERRORS,
     BatchItem,
     BatchSummary,
     Event,
-    error_event,
-    progress_event,
+    process_item,
     sigterm_stops,
 )
 from pixcut.errors import OptionsError
@@ -220,26 +218,13 @@ def _worker(
     state: _State,
     stop: threading.Event,
 ) -> None:
+    def process_into_folder(item: BatchItem) -> Event:
+        item.output.parent.mkdir(parents=True, exist_ok=True)  # a new sub-folder of a recursive watch
+        return process(item)
+
     while True:
         entry = work.get()
         if entry is None or stop.is_set():
             return
         item, _ = entry
-        summary = state.summary
-        with state.lock:
-            report(progress_event(summary, state.seen, str(item.input), "processing"))
-        fatal = None
-        try:
-            item.output.parent.mkdir(parents=True, exist_ok=True)
-            event = process(item)
-        except Exception as exc:  # one bad file must not end the watch (except a batch-fatal error)
-            event = error_event(str(item.input), exc)
-            if isinstance(exc, BATCH_FATAL_ERRORS):
-                fatal = exc.message
-        with state.lock:
-            summary.count(event)
-            report(event)
-            report(progress_event(summary, state.seen, str(item.input), "finished"))
-            if fatal is not None:
-                summary.stopped_by = fatal
-                stop.set()
+        process_item(item, process_into_folder, report, state.summary, state.lock, stop, lambda: state.seen)
