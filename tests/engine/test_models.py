@@ -114,7 +114,7 @@ def test_session_is_reused() -> None:
     assert get_session(path, threads=1) is not get_session(path, threads=2)
     assert get_engine() is get_engine()
     assert get_engine(threads=1) is get_engine(threads=1)
-    assert get_engine(threads=1).session is get_session(path, threads=1)
+    assert get_engine(threads=1).session is get_session(path, threads=1, family="u2net")
 
 
 # -- family declaration (#14): a user's .onnx file is never fed by guesswork ---------------------

@@ -40,7 +40,7 @@ class Engine:
         family: str | None = None,
     ) -> None:
         self.resolved = resolved or resolve_model(model, family=family)
-        self.session: ManagedSession = get_session(self.resolved.path, threads)
+        self.session: ManagedSession = get_session(self.resolved.path, threads, family=self.resolved.spec.family)
         spec = self.resolved.spec
         static = self.session.static_input_size()
         if static is not None and static != spec.input_size:

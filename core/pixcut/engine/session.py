@@ -1,4 +1,4 @@
-"""ONNX Runtime session manager: one InferenceSession per (model file, threads) per process.
+"""Inference session manager: one session per (model file, threads, runtime) per process.
 
 Creating a session parses and optimises the whole graph (tens of ms for u2netp, seconds for
 the 1024px models) and holds the weights in memory, so sessions are created once and shared.
@@ -9,10 +9,18 @@ Providers: CUDA (or another accelerator) is used when ``onnxruntime.get_availabl
 offers it, CPU otherwise. ``PIXCUT_ONNX_PROVIDERS`` (comma-separated) overrides the choice, e.g.
 to force ``CPUExecutionProvider`` on a machine whose GPU is busy. The provider actually in use
 (after ONNX Runtime's own fall-backs) is reported as :attr:`ManagedSession.provider`.
+
+Runtime: on a CPU, models of a family the ncnn translator covers (U^2-Net) run on ncnn, whose
+float32 Winograd convolutions do the same arithmetic with fewer multiplications (u2netp: 0.31
+instead of 0.44 s per core, outputs within 1e-5; see :mod:`pixcut.engine.onnx_to_ncnn`).
+``PIXCUT_RUNTIME`` = ``auto`` (default), ``onnxruntime`` or ``ncnn`` overrides the choice; a
+graph the translator does not cover, or a missing ``ncnn``/``onnx`` package, falls back to ONNX
+Runtime. :attr:`ManagedSession.runtime` says which one runs.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -31,6 +39,15 @@ PREFERRED_PROVIDERS = (
     "OpenVINOExecutionProvider",
 )
 CPU = "CPUExecutionProvider"
+
+ONNXRUNTIME = "onnxruntime"
+NCNN = "ncnn"
+RUNTIMES = ("auto", ONNXRUNTIME, NCNN)
+#: Families whose graphs the ncnn translator covers, checked output for output against ONNX
+#: Runtime in tests/engine/test_ncnn_runtime.py (u2netp and u2net).
+NCNN_FAMILIES = frozenset({"u2net"})
+
+log = logging.getLogger(__name__)
 
 #: Session configuration entries (measured with u2netp on 2 cores, interleaved, see benchmarks/engine.py):
 #: - no spinning: idle intra-op threads sleep instead of busy-waiting. One inference alone is within
@@ -80,6 +97,7 @@ class ManagedSession:
     provider: str
     input_name: str
     input_shape: tuple[Any, ...]
+    runtime: str = ONNXRUNTIME
 
     def run(self, tensor: Any) -> list[Any]:
         """Run the model on one NCHW float32 tensor; returns all outputs."""
@@ -111,23 +129,55 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+def choose_runtime(family: str | None, providers: list[str] | tuple[str, ...]) -> str:
+    """``ncnn`` or ``onnxruntime`` for a model of ``family`` (see the module docstring)."""
+    wanted = os.environ.get("PIXCUT_RUNTIME", "auto").strip().lower() or "auto"
+    if wanted not in RUNTIMES:
+        raise ModelError(f"PIXCUT_RUNTIME={wanted!r} is not one of {', '.join(RUNTIMES)}")
+    if wanted == ONNXRUNTIME:
+        return ONNXRUNTIME
+    if wanted == "auto" and (family not in NCNN_FAMILIES or providers[0] != CPU):
+        return ONNXRUNTIME
+    from pixcut.engine.ncnn_session import ncnn_available
+
+    return NCNN if ncnn_available() else ONNXRUNTIME
+
+
 _lock = threading.Lock()
-_sessions: dict[tuple[str, int | None, tuple[str, ...]], ManagedSession] = {}
+_sessions: dict[tuple[str, int | None, tuple[str, ...], str], ManagedSession] = {}
 
 
-def get_session(path: str | os.PathLike[str], threads: int | None = None) -> ManagedSession:
-    """The process-wide session for ``path`` with ``threads`` intra-op threads (None: ORT default)."""
+def get_session(
+    path: str | os.PathLike[str], threads: int | None = None, *, family: str | None = None
+) -> ManagedSession:
+    """The process-wide session for ``path`` with ``threads`` intra-op threads (None: all cores).
+
+    ``family`` (the model's preprocessing family) decides whether ncnn may run it.
+    """
     if threads is not None and threads < 1:
         raise ValueError("threads must be >= 1 (or None for the ONNX Runtime default)")
     real = Path(path).resolve()
     providers = tuple(choose_providers())
-    key = (str(real), threads, providers)
+    runtime = choose_runtime(family, providers)
+    key = (str(real), threads, providers, runtime)
     with _lock:
         managed = _sessions.get(key)
         if managed is None:
-            managed = _create(real, threads, list(providers))
+            managed = _create_for(runtime, real, threads, list(providers))
             _sessions[key] = managed
         return managed
+
+
+def _create_for(runtime: str, path: Path, threads: int | None, providers: list[str]) -> ManagedSession:
+    if runtime == NCNN:
+        from pixcut.engine.ncnn_session import create_ncnn_session
+        from pixcut.engine.onnx_to_ncnn import UnsupportedGraphError
+
+        try:
+            return create_ncnn_session(path, threads)
+        except UnsupportedGraphError as exc:
+            log.info("running %s on ONNX Runtime: the ncnn translator does not cover it (%s)", path.name, exc)
+    return _create(path, threads, providers)
 
 
 def _create(path: Path, threads: int | None, providers: list[str]) -> ManagedSession:

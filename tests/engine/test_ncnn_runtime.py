@@ -1,0 +1,147 @@
+"""The ncnn runtime: the translated graph computes what ONNX Runtime computes, on the real models."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+from PIL import Image
+
+from pixcut.engine import get_engine
+from pixcut.engine.engine import clear_engines
+from pixcut.engine.models import resolve_model
+from pixcut.engine.onnx_to_ncnn import UnsupportedGraphError, convert
+from pixcut.engine.session import NCNN, ONNXRUNTIME, clear_sessions, get_session
+from pixcut.engine.tensors import to_tensor
+from pixcut.errors import ModelError
+
+REPO = Path(__file__).resolve().parents[2]
+ASTRONAUT = REPO / "docs" / "samples" / "astronaut.jpg"
+PULLED_U2NET = REPO / ".cache" / "models" / "u2net.onnx"
+
+
+@pytest.fixture
+def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No cached engines or sessions before or after, so each runtime is really created."""
+    clear_engines()
+    clear_sessions()
+    yield monkeypatch
+    clear_engines()
+    clear_sessions()
+
+
+def _photo_tensor() -> np.ndarray:
+    spec = resolve_model().spec
+    return to_tensor(Image.open(ASTRONAUT).convert("RGB"), spec)
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[np.ndarray, np.ndarray]:
+    tensor = _photo_tensor()
+    monkeypatch.setenv("PIXCUT_RUNTIME", "ncnn")
+    ncnn_session = get_session(path, threads=2, family="u2net")
+    monkeypatch.setenv("PIXCUT_RUNTIME", "onnxruntime")
+    ort_session = get_session(path, threads=2, family="u2net")
+    assert (ncnn_session.runtime, ort_session.runtime) == (NCNN, ONNXRUNTIME)
+    return ncnn_session.run(tensor)[0], ort_session.run(tensor)[0]
+
+
+def test_u2netp_on_ncnn_equals_onnxruntime(fresh: pytest.MonkeyPatch) -> None:
+    ours, reference = _both(resolve_model().path, fresh)
+    assert ours.shape == reference.shape == (1, 1, 320, 320)
+    assert float(np.abs(ours - reference).max()) < 1e-4
+    assert 0.1 < float((reference > 0.5).mean()) < 0.9  # a real mask, not a flat map
+
+
+@pytest.mark.skipif(not PULLED_U2NET.is_file(), reason="u2net not pulled here (.ci/models pulls it)")
+def test_u2net_on_ncnn_equals_onnxruntime(fresh: pytest.MonkeyPatch) -> None:
+    ours, reference = _both(PULLED_U2NET, fresh)
+    assert float(np.abs(ours - reference).max()) < 1e-4
+
+
+def test_default_engine_runs_ncnn_and_masks_match_onnxruntime(fresh: pytest.MonkeyPatch) -> None:
+    rgb = Image.open(ASTRONAUT).convert("RGB")
+    fresh.delenv("PIXCUT_RUNTIME", raising=False)
+    default = get_engine()
+    assert default.session.runtime == NCNN and default.provider == "ncnn (CPU)"
+    ours = np.asarray(default.predict_alpha(rgb), dtype=np.int16)
+    clear_engines()
+    fresh.setenv("PIXCUT_RUNTIME", "onnxruntime")
+    reference = np.asarray(get_engine().predict_alpha(rgb), dtype=np.int16)
+    diff = np.abs(ours - reference)
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.001
+
+
+def test_threads_share_one_net_and_get_the_same_answer(fresh: pytest.MonkeyPatch) -> None:
+    fresh.setenv("PIXCUT_RUNTIME", "ncnn")
+    session = get_session(resolve_model().path, threads=1, family="u2net")
+    rng = np.random.default_rng(7)
+    tensors = [rng.standard_normal((1, 3, 320, 320), dtype=np.float32) for _ in range(4)]
+    alone = [session.run(t)[0] for t in tensors]
+    results: dict[tuple[int, int], np.ndarray] = {}
+
+    def work(worker: int) -> None:
+        for round_ in range(3):
+            for i, t in enumerate(tensors):
+                results[(worker, round_ * 10 + i)] = session.run(t)[0]
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 36
+    for (_, key), out in results.items():
+        assert np.array_equal(out, alone[key % 10])
+
+
+def _tiny_model(path: Path, op: str) -> None:
+    """A 1x3x32x32 -> 1x1x32x32 graph: a 1x1 convolution then ``op``."""
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], [0.5, -0.25, 0.125])
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]), helper.make_node(op, ["c"], ["y"])]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 32, 32])],
+        [weight],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def test_translated_tiny_graph_and_an_untranslatable_one(tmp_path: Path, fresh: pytest.MonkeyPatch) -> None:
+    ok, odd = tmp_path / "ok.onnx", tmp_path / "odd.onnx"
+    _tiny_model(ok, "Sigmoid")
+    _tiny_model(odd, "Tanh")
+    net = convert(str(ok))
+    assert net.input_shape == (1, 3, 32, 32) and net.param.startswith("7767517\n")
+    with pytest.raises(UnsupportedGraphError, match="Tanh"):
+        convert(str(odd))
+    x = np.random.default_rng(1).standard_normal((1, 3, 32, 32), dtype=np.float32)
+    conv = 0.5 * x[0, 0] - 0.25 * x[0, 1] + 0.125 * x[0, 2]
+    expected = 1 / (1 + np.exp(-conv))
+    fresh.setenv("PIXCUT_RUNTIME", "ncnn")
+    on_ncnn = get_session(ok, threads=1, family="u2net")
+    assert on_ncnn.runtime == NCNN
+    assert float(np.abs(on_ncnn.run(x)[0][0, 0] - expected).max()) < 1e-5
+    # An operator the translator does not cover: the same model still runs, on ONNX Runtime.
+    fallback = get_session(odd, threads=1, family="u2net")
+    assert fallback.runtime == ONNXRUNTIME
+    assert float(np.abs(fallback.run(x)[0][0, 0] - np.tanh(conv)).max()) < 1e-4
+
+
+def test_auto_keeps_onnxruntime_for_other_families_and_refuses_a_bad_setting(fresh: pytest.MonkeyPatch) -> None:
+    path = resolve_model().path
+    fresh.delenv("PIXCUT_RUNTIME", raising=False)
+    assert get_session(path, family="isnet").runtime == ONNXRUNTIME
+    assert get_session(path).runtime == ONNXRUNTIME  # a family nobody declared
+    assert get_session(path, family="u2net").runtime == NCNN
+    fresh.setenv("PIXCUT_RUNTIME", "tensorflow")
+    with pytest.raises(ModelError, match="PIXCUT_RUNTIME"):
+        get_session(path, family="u2net")
