@@ -145,3 +145,5 @@ def test_auto_keeps_onnxruntime_for_other_families_and_refuses_a_bad_setting(fre
     fresh.setenv("PIXCUT_RUNTIME", "tensorflow")
     with pytest.raises(ModelError, match="PIXCUT_RUNTIME"):
         get_session(path, family="u2net")
+    # A caller's explicit choice wins over the environment.
+    assert get_session(path, family="u2net", runtime="onnxruntime").runtime == ONNXRUNTIME

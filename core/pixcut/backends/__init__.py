@@ -87,6 +87,7 @@ class BackendSettings:
     model: str | None = None  # offline engine: a catalogue name or an .onnx path (None: the configured default)
     model_family: str | None = None  # offline engine: an .onnx file's family (u2net, isnet, birefnet)
     threads: int | None = None
+    runtime: str | None = None  # offline engine: auto, onnxruntime or ncnn (None: PIXCUT_RUNTIME, else auto)
     decontaminate: bool = False  # offline engine: remove the old background's colour from soft edges
 
     def __post_init__(self) -> None:

@@ -58,7 +58,9 @@ class LocalBackend:
     def engine(self) -> Engine:
         if self._engine is None:
             model, family = model_choice(self.settings.model, self.settings.model_family)
-            self._engine = engine_module().get_engine(model, self.settings.threads, family=family)
+            self._engine = engine_module().get_engine(
+                model, self.settings.threads, family=family, runtime=self.settings.runtime
+            )
         return self._engine
 
     def remove(self, source: ImageInput, options: RemovalOptions) -> RemovalResult:

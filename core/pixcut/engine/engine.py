@@ -38,9 +38,12 @@ class Engine:
         *,
         resolved: ResolvedModel | None = None,
         family: str | None = None,
+        runtime: str | None = None,
     ) -> None:
         self.resolved = resolved or resolve_model(model, family=family)
-        self.session: ManagedSession = get_session(self.resolved.path, threads, family=self.resolved.spec.family)
+        self.session: ManagedSession = get_session(
+            self.resolved.path, threads, family=self.resolved.spec.family, runtime=runtime
+        )
         spec = self.resolved.spec
         static = self.session.static_input_size()
         if static is not None and static != spec.input_size:
@@ -98,7 +101,7 @@ class Engine:
 
 
 _cache_lock = threading.Lock()
-_engines: dict[tuple[str, int | None, EngineOptions, str | None], Engine] = {}
+_engines: dict[tuple[str, int | None, EngineOptions, str | None, str | None], Engine] = {}
 
 
 def get_engine(
@@ -107,21 +110,23 @@ def get_engine(
     *,
     options: EngineOptions | None = None,
     family: str | None = None,
+    runtime: str | None = None,
 ) -> Engine:
     """The process-wide engine for (model, threads, options, family); created on first use.
 
     ``model`` is a registry name (default ``"u2netp"``), an ``.onnx`` path, or
     ``"https://.../net.onnx#sha256=<hex>"``; ``family`` declares an ``.onnx`` file's preprocessing
-    (``u2net``, ``isnet``, ``birefnet``: :data:`pixcut.engine.models.FAMILIES`). Raises
+    (``u2net``, ``isnet``, ``birefnet``: :data:`pixcut.engine.models.FAMILIES`); ``runtime``
+    (``auto``, ``onnxruntime``, ``ncnn``; None: ``PIXCUT_RUNTIME``, else auto) picks the runtime. Raises
     :class:`pixcut.errors.ModelError` with a fix-it message when the model is missing or corrupt.
     """
     name = os.fspath(model) if model is not None else DEFAULT_MODEL
     opts = options or EngineOptions()
-    key = (name, threads, opts, family)
+    key = (name, threads, opts, family, runtime)
     with _cache_lock:
         eng = _engines.get(key)
         if eng is None:
-            eng = Engine(name, threads, opts, family=family)
+            eng = Engine(name, threads, opts, family=family, runtime=runtime)
             _engines[key] = eng
         return eng
 

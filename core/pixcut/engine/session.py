@@ -129,11 +129,14 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
-def choose_runtime(family: str | None, providers: list[str] | tuple[str, ...]) -> str:
-    """``ncnn`` or ``onnxruntime`` for a model of ``family`` (see the module docstring)."""
-    wanted = os.environ.get("PIXCUT_RUNTIME", "auto").strip().lower() or "auto"
+def choose_runtime(family: str | None, providers: list[str] | tuple[str, ...], wanted: str | None = None) -> str:
+    """``ncnn`` or ``onnxruntime`` for a model of ``family`` (see the module docstring).
+
+    ``wanted`` (a caller's explicit choice) wins over ``PIXCUT_RUNTIME``, which wins over auto.
+    """
+    wanted = (wanted or os.environ.get("PIXCUT_RUNTIME", "auto")).strip().lower() or "auto"
     if wanted not in RUNTIMES:
-        raise ModelError(f"PIXCUT_RUNTIME={wanted!r} is not one of {', '.join(RUNTIMES)}")
+        raise ModelError(f"runtime {wanted!r} (PIXCUT_RUNTIME or --runtime) is not one of {', '.join(RUNTIMES)}")
     if wanted == ONNXRUNTIME:
         return ONNXRUNTIME
     if wanted == "auto" and (family not in NCNN_FAMILIES or providers[0] != CPU):
@@ -148,22 +151,27 @@ _sessions: dict[tuple[str, int | None, tuple[str, ...], str], ManagedSession] = 
 
 
 def get_session(
-    path: str | os.PathLike[str], threads: int | None = None, *, family: str | None = None
+    path: str | os.PathLike[str],
+    threads: int | None = None,
+    *,
+    family: str | None = None,
+    runtime: str | None = None,
 ) -> ManagedSession:
     """The process-wide session for ``path`` with ``threads`` intra-op threads (None: all cores).
 
-    ``family`` (the model's preprocessing family) decides whether ncnn may run it.
+    ``family`` (the model's preprocessing family) decides whether ncnn may run it; ``runtime``
+    is the caller's choice (see :func:`choose_runtime`).
     """
     if threads is not None and threads < 1:
         raise ValueError("threads must be >= 1 (or None for the ONNX Runtime default)")
     real = Path(path).resolve()
     providers = tuple(choose_providers())
-    runtime = choose_runtime(family, providers)
-    key = (str(real), threads, providers, runtime)
+    chosen = choose_runtime(family, providers, runtime)
+    key = (str(real), threads, providers, chosen)
     with _lock:
         managed = _sessions.get(key)
         if managed is None:
-            managed = _create_for(runtime, real, threads, list(providers))
+            managed = _create_for(chosen, real, threads, list(providers))
             _sessions[key] = managed
         return managed
 

@@ -70,7 +70,10 @@ class ServerState:
             self.backend = create_backend(
                 "local",
                 BackendSettings(
-                    model=self.config.model, model_family=self.config.model_family, threads=self.config.threads
+                    model=self.config.model,
+                    model_family=self.config.model_family,
+                    threads=self.config.threads,
+                    runtime=self.config.runtime,
                 ),
             )
         engine = getattr(self.backend, "engine", None)
