@@ -31,7 +31,7 @@ import numpy as np
 #: Operators that only compute shapes; dropped, their results read statically.
 SHAPE_OPS = frozenset({"Shape", "Gather", "Unsqueeze", "Slice", "Cast", "Constant", "Concat", "Squeeze"})
 #: Translated operators (Concat counts as data when its inputs are image tensors).
-DATA_OPS = frozenset({"Conv", "Relu", "MaxPool", "Resize", "Upsample", "Concat", "Add", "Sigmoid"})
+DATA_OPS = frozenset({"Conv", "Relu", "MaxPool", "Resize", "Concat", "Add", "Sigmoid"})
 
 MAGIC = 7767517
 #: ncnn's per-layer feature mask (param 31), bit 5: no im2col+GEMM convolution. Its im2col copies
@@ -80,7 +80,6 @@ def convert(model_path: str, input_hw: tuple[int, int] | None = None) -> NcnnNet
     """
     try:
         import onnx
-        from onnx import numpy_helper
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise UnsupportedGraphError("the onnx package is not installed") from exc
     try:
@@ -88,12 +87,9 @@ def convert(model_path: str, input_hw: tuple[int, int] | None = None) -> NcnnNet
     except Exception as exc:  # protobuf's DecodeError and OS errors; ONNX Runtime then names the fix
         raise UnsupportedGraphError(f"onnx cannot read the file ({exc.__class__.__name__})") from exc
     graph = model.graph
-    weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    consts: dict[str, np.ndarray] = {}
-    for node in graph.node:
-        if node.op_type == "Constant":
-            consts[node.output[0]] = numpy_helper.to_array(_attrs(node)["value"])
-    inputs = [i for i in graph.input if i.name not in weights]
+    # Converted to arrays one layer at a time, when written: no second copy of all the weights.
+    initializers = {t.name: t for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
     if len(inputs) != 1:
         raise UnsupportedGraphError(f"expected one image input, found {len(inputs)}")
     in_name = inputs[0].name
@@ -131,7 +127,7 @@ def convert(model_path: str, input_hw: tuple[int, int] | None = None) -> NcnnNet
         name = f"{op.lower()}_{index}"
         out = node.output[0]
         if op == "Conv":
-            layer, shape = _conv(node, a, weights, shapes[node.input[0]], name)
+            layer, shape = _conv(node, a, initializers, shapes[node.input[0]], name)
             users = consumers[out]
             if len(users) == 1 and users[0].op_type == "Relu" and out not in {o.name for o in graph.output}:
                 layer.params[9] = 1  # ReLU fused into the convolution
@@ -144,8 +140,8 @@ def convert(model_path: str, input_hw: tuple[int, int] | None = None) -> NcnnNet
             layer, shape = _Layer("Sigmoid", name, [node.input[0]], [out]), shapes[node.input[0]]
         elif op == "MaxPool":
             layer, shape = _pool(node, a, shapes[node.input[0]], name)
-        elif op in ("Resize", "Upsample"):
-            layer, shape = _resize(node, a, shapes, producer, consts, weights, name)
+        elif op == "Resize":
+            layer, shape = _resize(node, a, shapes, producer, name)
         elif op == "Concat":
             if len(data_in) != len(node.input) or a.get("axis", 1) not in (1, -3):
                 raise UnsupportedGraphError(f"Concat {node.name} is not a channel concatenation of images")
@@ -169,13 +165,15 @@ def convert(model_path: str, input_hw: tuple[int, int] | None = None) -> NcnnNet
 
 
 def _conv(
-    node: Any, a: dict[str, Any], weights: dict[str, np.ndarray], shape: tuple[int, int, int], name: str
+    node: Any, a: dict[str, Any], initializers: dict[str, Any], shape: tuple[int, int, int], name: str
 ) -> tuple[_Layer, tuple[int, int, int]]:
+    from onnx import numpy_helper
+
     if a.get("group", 1) != 1 or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
         raise UnsupportedGraphError(f"Conv {node.name}: groups or auto_pad are not translated")
-    if node.input[1] not in weights:
+    if node.input[1] not in initializers:
         raise UnsupportedGraphError(f"Conv {node.name}: the kernel is not a constant")
-    kernel = np.ascontiguousarray(weights[node.input[1]], dtype="<f4")
+    kernel = np.ascontiguousarray(numpy_helper.to_array(initializers[node.input[1]]), dtype="<f4")
     if kernel.ndim != 4 or kernel.shape[1] != shape[0]:
         raise UnsupportedGraphError(f"Conv {node.name}: kernel {kernel.shape} does not fit input {shape}")
     out_c, _, kh, kw = kernel.shape
@@ -188,7 +186,9 @@ def _conv(
     blobs = [b"\0\0\0\0" + kernel.tobytes()]
     if len(node.input) > 2 and node.input[2]:
         params[5] = 1
-        blobs.append(np.ascontiguousarray(weights[node.input[2]], dtype="<f4").tobytes())
+        if node.input[2] not in initializers:
+            raise UnsupportedGraphError(f"Conv {node.name}: the bias is not a constant")
+        blobs.append(np.ascontiguousarray(numpy_helper.to_array(initializers[node.input[2]]), dtype="<f4").tobytes())
     else:
         params[5] = 0
     params[6] = kernel.size
@@ -212,35 +212,23 @@ def _pool(node: Any, a: dict[str, Any], shape: tuple[int, int, int], name: str) 
 
 
 def _resize(
-    node: Any,
-    a: dict[str, Any],
-    shapes: dict[str, tuple[int, int, int]],
-    producer: dict[str, Any],
-    consts: dict[str, np.ndarray],
-    weights: dict[str, np.ndarray],
-    name: str,
+    node: Any, a: dict[str, Any], shapes: dict[str, tuple[int, int, int]], producer: dict[str, Any], name: str
 ) -> tuple[_Layer, tuple[int, int, int]]:
+    """Bilinear, half-pixel ``Resize`` to another tensor's size: the form checked against ONNX Runtime."""
     src = node.input[0]
-    shape = shapes[src]
     mode = a.get("mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
     coord = a.get("coordinate_transformation_mode", b"half_pixel")
     coord = coord.decode() if isinstance(coord, bytes) else coord
-    if mode != "linear" or coord not in ("half_pixel", "pytorch_half_pixel", "align_corners"):
+    if mode != "linear" or coord not in ("half_pixel", "pytorch_half_pixel"):
         raise UnsupportedGraphError(f"Resize {node.name}: mode {mode}/{coord} is not translated")
-    known = {**consts, **weights}
-    size: tuple[int, int] | None = None
+    size = None
     if len(node.input) >= 4 and node.input[3]:
         size = _size_from_shape_of(node.input[3], src, shapes, producer)
-    else:
-        scales_name = node.input[2] if len(node.input) >= 3 and node.input[2] else node.input[-1]
-        scales = known.get(scales_name)
-        if scales is not None and scales.size == 4:
-            size = (int(shape[1] * float(scales[2])), int(shape[2] * float(scales[3])))
     if size is None:
-        raise UnsupportedGraphError(f"Resize {node.name}: the target size is not static")
-    params = {0: 2, 3: size[0], 4: size[1], 6: 1 if coord == "align_corners" else 0}
-    return _Layer("Interp", name, [src], [node.output[0]], params), (shape[0], *size)
+        raise UnsupportedGraphError(f"Resize {node.name}: the target size is not another tensor's size")
+    params = {0: 2, 3: size[0], 4: size[1], 6: 0}
+    return _Layer("Interp", name, [src], [node.output[0]], params), (shapes[src][0], *size)
 
 
 def _size_from_shape_of(
