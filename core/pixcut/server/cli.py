@@ -32,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         DEFAULT_PORT,
         DEFAULT_QUEUE,
         DEFAULT_REQUEST_TIMEOUT,
+        DEFAULT_RUNTIME,
         DEFAULT_SHUTDOWN_TIMEOUT,
         DEFAULT_WORKERS,
         ENV_API_ID,
@@ -122,9 +123,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     eng.add_argument(
         "--runtime",
         choices=("onnxruntime", "ncnn", "auto"),
-        default="onnxruntime",
-        help="inference runtime (default onnxruntime: half the memory of ncnn with 2 workers; "
-        "ncnn/auto: ~1.3-1.7x the req/s under concurrent load, see docs/server.md)",
+        default=DEFAULT_RUNTIME,
+        help=f"inference runtime (default {DEFAULT_RUNTIME}: half the memory of ncnn with 2 workers; "
+        "ncnn/auto: more req/s under concurrent load, figures in docs/server.md)",
     )
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level (default info)")
     p.add_argument("--open", action="store_true", help="open the web page (/) in your browser once the server is up")

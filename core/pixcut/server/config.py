@@ -15,6 +15,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_WORKERS = 2
 DEFAULT_QUEUE = 8
+#: ONNX Runtime by default: with 2 workers ncnn's Winograd buffers double the peak memory
+#: (1517 vs 765 MiB measured) for 1.25x / 1.7x the req/s at 4 / 16 clients; ``--runtime ncnn`` opts in.
+DEFAULT_RUNTIME = "onnxruntime"
 DEFAULT_MAX_BODY_MB = 50.0
 # Connection-level limits (uvicorn settings, see pixcut.server.connections).
 DEFAULT_MAX_CONNECTIONS = 100  # open connections + tasks; beyond: uvicorn's 503 without reading the request
@@ -48,9 +51,7 @@ class ServeConfig:
     model: str | None = None
     model_family: str | None = None
     threads: int | None = None
-    #: ONNX Runtime by default: with 2 workers ncnn's Winograd buffers double the peak memory
-    #: (1517 vs 765 MiB measured) for 1.25x / 1.7x the req/s at 4 / 16 clients; ``--runtime ncnn`` opts in.
-    runtime: str = "onnxruntime"
+    runtime: str = DEFAULT_RUNTIME
     log_level: str = "info"
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
