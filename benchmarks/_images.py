@@ -6,6 +6,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 
+def size_4_3(megapixels: float) -> tuple[int, int]:
+    """(width, height) of a 4:3 image of about ``megapixels``, the shape every benchmark uses."""
+    width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
+    return width, int(width * 3 / 4)
+
+
 def photo_like(width: int, height: int, seed: int = 0) -> Image.Image:
     """Smooth gradients, a few soft shapes and sensor-like noise: compresses like a photo, not like flat art."""
     rng = np.random.default_rng(seed)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _images import photo_like, soft_matte
+from _images import photo_like, size_4_3, soft_matte
 from PIL import Image
 
 from pixcut.delta_png import decode_delta, encode_delta
@@ -39,8 +39,7 @@ def main() -> None:
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5)
-    height = int(width * 3 / 4)
+    width, height = size_4_3(args.megapixels)
     mp = width * height / 1e6
     image = photo_like(width, height)
     cutout = make_cutout(image, soft_matte(width, height))

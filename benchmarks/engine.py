@@ -95,11 +95,10 @@ def single(impl: str, image: Path, repeat: int) -> dict[str, Any]:
 
 def make_jpeg(path: Path, megapixels: float, seed: int = 0, photo: Path | None = None) -> None:
     sys.path.insert(0, str(HERE))
-    from _images import photo_like
+    from _images import photo_like, size_4_3
     from PIL import Image
 
-    width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
-    height = int(width * 3 / 4)
+    width, height = size_4_3(megapixels)
     if photo is None:
         image = photo_like(width, height, seed)
     else:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _images import photo_like, soft_matte
+from _images import photo_like, size_4_3, soft_matte
 from PIL import Image
 
 from pixcut.encoding import encode
@@ -45,8 +45,7 @@ def main() -> None:
     parser.add_argument("--megapixels", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5)
-    height = int(width * 3 / 4)
+    width, height = size_4_3(args.megapixels)
     cutout = make_cutout(photo_like(width, height), soft_matte(width, height))
     rows: list[tuple[str, Callable[[], bytes]]] = [
         ("PNG, pixcut default", lambda: encode(cutout, "png")),

@@ -34,12 +34,11 @@ REPO = HERE.parent
 PIXCUT = [str(REPO / ".venv" / "bin" / "python"), "-m", "pixcut"]
 sys.path.insert(0, str(HERE))
 
-from _images import photo_like  # noqa: E402
+from _images import photo_like, size_4_3  # noqa: E402
 
 
 def make_jpeg(path: Path, megapixels: float, seed: int) -> None:
-    width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
-    photo_like(width, int(width * 3 / 4), seed).save(path, "JPEG", quality=92)
+    photo_like(*size_4_3(megapixels), seed).save(path, "JPEG", quality=92)
 
 
 def timed(cmd: list[str]) -> float:
