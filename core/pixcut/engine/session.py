@@ -136,7 +136,9 @@ def choose_runtime(family: str | None, providers: list[str] | tuple[str, ...], w
     """
     wanted = (wanted or os.environ.get("PIXCUT_RUNTIME", "auto")).strip().lower() or "auto"
     if wanted not in RUNTIMES:
-        raise ModelError(f"runtime {wanted!r} (PIXCUT_RUNTIME or --runtime) is not one of {', '.join(RUNTIMES)}")
+        raise ModelError(
+            f"runtime {wanted!r} is not one of {', '.join(RUNTIMES)} (set by PIXCUT_RUNTIME or serve --runtime)"
+        )
     if wanted == ONNXRUNTIME:
         return ONNXRUNTIME
     if wanted == "auto" and (family not in NCNN_FAMILIES or providers[0] != CPU):
