@@ -21,7 +21,7 @@ from _images import photo_like, size_4_3, soft_matte
 from PIL import Image
 
 from pixcut.delta_png import decode_delta, encode_delta
-from pixcut.encoding import PNG_COMPRESS_LEVEL
+from pixcut.encoding import encode
 from pixcut.finishing import make_cutout
 
 
@@ -44,12 +44,7 @@ def main() -> None:
     image = photo_like(width, height)
     cutout = make_cutout(image, soft_matte(width, height))
 
-    def encode_png() -> bytes:
-        buffer = io.BytesIO()
-        cutout.save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-        return buffer.getvalue()
-
-    t_png_enc, png = timed(encode_png, args.repeat)
+    t_png_enc, png = timed(lambda: encode(cutout, "png"), args.repeat)
     t_delta_enc, delta = timed(lambda: encode_delta(cutout), args.repeat)
 
     def decode_png() -> Image.Image:

@@ -12,7 +12,9 @@ import io
 
 from PIL import Image, ImageChops
 
+from pixcut.encoding import OutputMetadata, encode
 from pixcut.errors import DeltaPngError
+from pixcut.options import DEFAULT_PNG_COMPRESSION
 
 
 def _equals(channel: Image.Image, value: int) -> Image.Image:
@@ -20,16 +22,16 @@ def _equals(channel: Image.Image, value: int) -> Image.Image:
     return channel.point([255 if v == value else 0 for v in range(256)])
 
 
-def encode_delta(cutout: Image.Image) -> bytes:
+def encode_delta(cutout: Image.Image, png_compression: int = DEFAULT_PNG_COMPRESSION) -> bytes:
     """Encode a full-size RGBA cutout (input colours where opaque) as Delta PNG bytes."""
     cutout = cutout.convert("RGBA") if cutout.mode != "RGBA" else cutout
     alpha = cutout.getchannel("A")
     delta = cutout.copy()
     delta.paste((0, 0, 0, 0), mask=_equals(alpha, 0))
     delta.paste((255, 255, 255, 0), mask=_equals(alpha, 255))
-    buffer = io.BytesIO()
-    delta.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
+    # The delta keeps the cutout's ICC profile: the client rebuilds in the input's colour space.
+    metadata = OutputMetadata(icc_profile=cutout.info.get("icc_profile"))
+    return encode(delta, "png", metadata=metadata, png_compression=png_compression)
 
 
 def decode_delta(delta: bytes | Image.Image, input_image: Image.Image) -> Image.Image:

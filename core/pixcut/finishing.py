@@ -165,7 +165,7 @@ def build_result(
         from pixcut.delta_png import encode_delta
 
         image = decorate(cutout) if decorate else cutout
-        data = encode_delta(image)
+        data = encode_delta(image, options.png_compression)
         fmt, result_fg, size = "delta_png", fg, cutout.size
     else:
         finished = finish(cutout, options)
