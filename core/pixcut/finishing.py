@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image, ImageChops
 
+from pixcut import parallel
 from pixcut.encoding import NO_METADATA, OutputMetadata, encode, flatten
 from pixcut.geometry import Box, foreground_box
 from pixcut.options import RemovalOptions
@@ -72,11 +73,23 @@ def canonical_cutout(cutout: Image.Image) -> Image.Image:
 def _with_alpha(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
     """A new RGBA image: ``rgb`` where ``alpha`` > 0, zero colour where it is 0.
 
-    One LUT and one channel multiply: three times faster than a masked paste at 12 MP.
+    One LUT and one channel multiply (three times faster than a masked paste at 12 MP), strip by
+    strip on every core into the one full-size result: done whole, the mask, its RGB merge and the
+    product were 150 MB of temporaries at 12 MP.
     """
-    keep = alpha.point(_KEEP_VISIBLE)
-    cutout = ImageChops.multiply(rgb, Image.merge("RGB", (keep, keep, keep)))
-    cutout.putalpha(alpha)
+    cutout = Image.new("RGBA", rgb.size)
+    cutout.info = rgb.info.copy()  # the ICC profile travels with the pixels (Delta PNG keeps it)
+    rows = max(1, parallel.STRIP_PIXELS // rgb.width)
+
+    def strip(y0: int) -> None:
+        box = (0, y0, rgb.width, min(rgb.height, y0 + rows))
+        part_alpha = alpha.crop(box)
+        keep = part_alpha.point(_KEEP_VISIBLE)
+        part = ImageChops.multiply(rgb.crop(box), Image.merge("RGB", (keep, keep, keep)))
+        part.putalpha(part_alpha)
+        cutout.paste(part, box[:2])
+
+    parallel.map_strips(strip, range(0, rgb.height, rows))
     return cutout
 
 

@@ -16,21 +16,21 @@ copies those chunks, corrects the height in IHDR and replaces the pixel data.
 from __future__ import annotations
 
 import io
-import os
 import struct
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
 from PIL import Image
 
+from pixcut.parallel import cores, map_strips
+
 # Modes whose PNG pixel rows are the image's own bytes (8 bits per sample, no palette).
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FILTER_UP = 2  # each byte minus the byte above it; the first row has an implicit zero row above
-SLAB_BYTES = 4 << 20  # rows filtered at once per thread: bounds the extra memory to a few MB
+SLAB_BYTES = 1 << 20  # rows filtered at once per thread: ~3 MB of temporaries per thread
 MIN_STRIP_BYTES = 1 << 20  # smaller strips cost more in thread start-up than they save
 IDAT_CHUNK_BYTES = 1 << 20  # PNG allows 2 GB per chunk; 1 MB chunks stream well
 ADLER_BASE = 65521
@@ -73,7 +73,7 @@ def write_png(image: Image.Image, level: int, *, workers: int | None = None, **s
     image.load()
     head = io.BytesIO()
     image.crop((0, 0, image.width, 1)).save(head, "PNG", compress_level=0, **save_args)
-    idat = _deflate_rows(image, level, workers or os.cpu_count() or 1)
+    idat = _deflate_rows(image, level, workers or cores())
     out = bytearray(PNG_SIGNATURE)
     wrote_idat = False
     for kind, data in _chunks(head.getvalue()):
@@ -96,11 +96,7 @@ def _deflate_rows(image: Image.Image, level: int, workers: int) -> bytes:
     strips = max(1, min(workers, total // MIN_STRIP_BYTES, image.height))
     cuts = [image.height * i // strips for i in range(strips + 1)]
     ranges = [(cuts[i], cuts[i + 1], i == strips - 1) for i in range(strips)]
-    if strips == 1:
-        parts = [_deflate_strip(image, level, *ranges[0])]
-    else:
-        with ThreadPoolExecutor(strips, thread_name_prefix="pixcut-png") as pool:
-            parts = list(pool.map(lambda r: _deflate_strip(image, level, *r), ranges))
+    parts = map_strips(lambda r: _deflate_strip(image, level, *r), ranges, strips)
     checksum = 1
     for _, strip_checksum, length in parts:
         checksum = adler32_combine(checksum, strip_checksum, length)

@@ -100,13 +100,14 @@ def test_estimate_foreground_removes_background_bleed() -> None:
 
 
 def test_strips_join_seamlessly_and_uint8_matches_float(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pixcut import parallel
     from pixcut.engine import refine
 
     img, pred = _step_scene((1500, 1100))  # larger than GUIDED_FILTER_MAX_SIDE: coefficients are upsampled
     opts = EngineOptions()
     strips = refine_alpha(pred.copy(), img, opts)
     as_u8 = refine_alpha(pred.copy(), img, opts, dtype=np.uint8)
-    monkeypatch.setattr(refine, "STRIP_ROWS", 10_000)
+    monkeypatch.setattr(parallel, "STRIP_PIXELS", 10**9)
     whole = refine_alpha(pred.copy(), img, opts)
     assert np.abs(strips - whole).max() < 1e-5
     assert as_u8.dtype == np.uint8

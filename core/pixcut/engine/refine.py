@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from pixcut import parallel
 from pixcut.engine.options import EngineOptions
 from pixcut.engine.tensors import resize_float, to_mask_image
 
@@ -34,8 +35,6 @@ GUIDED_FILTER_MAX_SIDE = 512
 #: ``guided_radius`` is in pixels of an image with this long side (the size it was tuned at);
 #: it scales with the working resolution, because the mask's blur scales with the upsampling.
 REFERENCE_SIDE = 400
-#: Rows per strip when evaluating at full size (bounds the float32 temporaries).
-STRIP_ROWS = 256
 
 
 def refine_alpha(
@@ -229,16 +228,17 @@ def guided_coefficients(
     scale = min(1.0, GUIDED_FILTER_MAX_SIDE / max(w, h))
     ws, hs = max(1, round(w * scale)), max(1, round(h * scale))
     r = max(1, round(radius * max(ws, hs) / REFERENCE_SIDE))
-    # reducing_gap: integer box-reduce first, then resample -- several times faster on big inputs.
-    small_rgb = rgb
+    # The grey guide is converted before it is resized (one channel to resample, not three: 2x
+    # faster at 1 MP; within one level of converting after). reducing_gap: integer box-reduce
+    # first, then resample -- several times faster on big inputs.
+    small = rgb if color else rgb.convert("L")
     if (ws, hs) != (w, h):
-        small_rgb = rgb.resize((ws, hs), Image.Resampling.BILINEAR, reducing_gap=3.0)
+        small = parallel.resize(small, (ws, hs), Image.Resampling.BILINEAR, reducing_gap=3.0)
     p = resize_float(pred, (ws, hs), Image.Resampling.BILINEAR)
+    guide = np.asarray(small, dtype=np.float32) * np.float32(1.0 / 255.0)
     if color:
-        guide = np.asarray(small_rgb, dtype=np.float32) * np.float32(1.0 / 255.0)
         a, b = guided_filter_color(guide, p, r, eps)
         return Coefficients([np.ascontiguousarray(a[..., c]) for c in range(3)], b, "rgb")
-    guide = np.asarray(small_rgb.convert("L"), dtype=np.float32) * np.float32(1.0 / 255.0)
     a, b = guided_filter_gray(guide, p, r, eps)
     return Coefficients([a], b, "gray")
 
@@ -271,29 +271,31 @@ def compose(
 ) -> np.ndarray:
     """Evaluate the coefficients at full size, strip by strip, then sharpen and clip.
 
-    Working in strips of STRIP_ROWS rows keeps the float32 temporaries to a few strips whatever
-    the input size; the only full-size array is the result (uint8 for ``predict_alpha``).
+    Working in strips of ``parallel.STRIP_PIXELS`` pixels keeps the float32 temporaries (and the guide's pixels) to
+    a few strips whatever the input size; the only full-size array is the result (uint8 for ``predict_alpha``). The
+    strips are independent and run on every core (:mod:`pixcut.parallel`).
     """
     w, h = rgb.size
     out = np.empty((h, w), dtype=dtype)
     # The guide's 1/255 scale goes into the (low-resolution) coefficients, not into every full-size strip.
     a_planes = [a_k * np.float32(1.0 / 255.0) for a_k in coeffs.a]
-    guide = None
-    if coeffs.guide != "none":
-        guide = np.asarray(rgb.convert("L") if coeffs.guide == "gray" else rgb)  # uint8, one copy
     lut = _quantise_lut(gain, center) if dtype == np.uint8 and clip else None
-    for y0 in range(0, h, STRIP_ROWS):
-        y1 = min(h, y0 + STRIP_ROWS)
+    rows = max(1, parallel.STRIP_PIXELS // w)
+
+    def strip_alpha(y0: int) -> None:
+        y1 = min(h, y0 + rows)
         alpha = np.array(_rows(coeffs.b, (w, h), y0, y1), dtype=np.float32)
-        if guide is not None:
-            strip = guide[y0:y1]
+        if coeffs.guide != "none":
+            # The guide is read strip by strip too: a full-size uint8 copy of a 12 MP photo is 36 MB.
+            crop = rgb.crop((0, y0, w, y1))
+            strip = np.asarray(crop.convert("L") if coeffs.guide == "gray" else crop)
             strip = strip[..., None] if strip.ndim == 2 else strip
             for k, a_k in enumerate(a_planes):
                 plane = _rows(a_k, (w, h), y0, y1) * strip[..., k]  # uint8 * float32 -> float32
                 alpha += plane
         if lut is not None:
             out[y0:y1] = _apply_lut(alpha, lut)
-            continue
+            return
         if gain >= MIN_GAIN:
             sharpen(alpha, gain, center)
         if clip:
@@ -304,6 +306,8 @@ def compose(
             out[y0:y1] = alpha.astype(np.uint8)
         else:
             out[y0:y1] = alpha
+
+    parallel.map_strips(strip_alpha, range(0, h, rows))
     return out
 
 
