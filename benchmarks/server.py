@@ -13,7 +13,8 @@ level, so both see the same machine state, and every line prints the ratio pixcu
 Without the peer only pixcut's column is filled and the reason is printed. Every loop is bounded; only
 127.0.0.1 is contacted.
 
-    .venv/bin/python benchmarks/server.py [--per-level 8 16 32] [--seq 500 --seq-step 100] [--no-peer]
+    .venv/bin/python benchmarks/server.py [--per-level 8 16 32] [--seq 500 --seq-step 100] [--workers 2]
+        [--runtime onnxruntime|ncnn] [--no-peer]
 """
 
 from __future__ import annotations
@@ -263,7 +264,7 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def pixcut_target(port: int, workers: int) -> Target:
+def pixcut_target(port: int, workers: int, runtime: str | None) -> Target:
     base = f"http://127.0.0.1:{port}"
     command = [
         str(PYTHON),
@@ -277,6 +278,7 @@ def pixcut_target(port: int, workers: int) -> Target:
         "32",
         "--log-level",
         "warning",
+        *(["--runtime", runtime] if runtime else []),
     ]
     return Target(
         "pixcut serve",
@@ -321,6 +323,7 @@ def main() -> int:
     parser.add_argument("--seq", type=int, default=500, help="sequential requests for the memory trail (0: none)")
     parser.add_argument("--seq-step", type=int, default=100, help="RSS sample every N sequential requests")
     parser.add_argument("--workers", type=int, default=2, help="pixcut serve --workers")
+    parser.add_argument("--runtime", help="pixcut serve --runtime (default: the server's default)")
     parser.add_argument("--no-peer", action="store_true", help="skip the rembg peer")
     args = parser.parse_args()
 
@@ -333,7 +336,7 @@ def main() -> int:
         flush=True,
     )
 
-    targets: list[Target] = [pixcut_target(free_port(), args.workers)]
+    targets: list[Target] = [pixcut_target(free_port(), args.workers, args.runtime)]
     skipped = ""
     if args.no_peer:
         skipped = "--no-peer"

@@ -11,7 +11,7 @@ Prints, for each: answers by status, wall time and the server's peak RSS (VmHWM 
 ratio hostile/plain. The bound documented in docs/server.md ("Limits") is what this should stay under;
 ``tests/server/test_serve_hardening.py`` asserts it on smaller images.
 
-    .venv/bin/python benchmarks/server_hostile.py [--workers 2] [--queue 8] [--request-timeout 5] [--per-client 30]
+    .venv/bin/python benchmarks/server_hostile.py [--workers N] [--queue 8] [--request-timeout 5] [--per-client 30]
 """
 
 from __future__ import annotations
@@ -135,12 +135,13 @@ def run(flags: list[str], hostile: bool, data: bytes, per_client: int) -> tuple[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", default="2")
+    parser.add_argument("--workers", help="pixcut serve --workers (default: the server's own)")
     parser.add_argument("--queue", default="8")
     parser.add_argument("--request-timeout", default="5")
     parser.add_argument("--per-client", type=int, default=30, help="requests per client (default 30)")
     args = parser.parse_args()
-    flags = ["--workers", args.workers, "--queue", args.queue, "--request-timeout", args.request_timeout]
+    flags = [*(["--workers", args.workers] if args.workers else []), "--queue", args.queue]
+    flags += ["--request-timeout", args.request_timeout]
     data = photo()
     plain = run(flags, hostile=False, data=data, per_client=args.per_client)
     rough = run(flags, hostile=True, data=data, per_client=args.per_client)

@@ -111,9 +111,8 @@ def test_delta_transfer_of_a_rotated_webp_rebuilds_upright_with_its_profile(auth
         "pixian", BackendSettings(endpoint=auth_server.url, credentials=Credentials(API_ID, API_SECRET))
     )
     delta = remove_background(data, backend=cloud, delta=True, crop_to_foreground=True)
-    # In process on the server's default runtime, so the two must agree to the bit.
-    same_runtime = create_backend("local", BackendSettings(runtime="onnxruntime"))
-    local = remove_background(data, backend=same_runtime, crop_to_foreground=True)
+    # In process on the same (default) runtime as the server, so the two must agree to the bit.
+    local = remove_background(data, crop_to_foreground=True)
     assert delta.converted_for_upload == "WEBP"
     assert delta.info.input_orientation == 6 and delta.info.input_size == (96, 128)
     assert delta.image.info.get("icc_profile") == P3

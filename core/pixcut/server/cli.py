@@ -32,9 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         DEFAULT_PORT,
         DEFAULT_QUEUE,
         DEFAULT_REQUEST_TIMEOUT,
-        DEFAULT_RUNTIME,
         DEFAULT_SHUTDOWN_TIMEOUT,
-        DEFAULT_WORKERS,
         ENV_API_ID,
         ENV_API_SECRET,
     )
@@ -66,9 +64,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     lim.add_argument(
         "--workers",
         type=int,
-        default=DEFAULT_WORKERS,
+        default=None,
         metavar="N",
-        help=f"removals running at once, each in a thread (default {DEFAULT_WORKERS})",
+        help="removals running at once, each in a thread (default: 1 on ncnn, which uses every core "
+        "for one removal; 2 on ONNX Runtime)",
     )
     lim.add_argument(
         "--queue",
@@ -123,9 +122,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     eng.add_argument(
         "--runtime",
         choices=("onnxruntime", "ncnn", "auto"),
-        default=DEFAULT_RUNTIME,
-        help=f"inference runtime (default {DEFAULT_RUNTIME}: half the memory of ncnn with 2 workers; "
-        "ncnn/auto: more req/s under concurrent load, figures in docs/server.md)",
+        default=None,
+        help="inference runtime (default: $PIXCUT_RUNTIME, else auto: ncnn for U^2-Net models on a CPU, "
+        "as in the CLI; figures in docs/server.md)",
     )
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level (default info)")
     p.add_argument("--open", action="store_true", help="open the web page (/) in your browser once the server is up")
