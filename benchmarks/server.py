@@ -264,7 +264,7 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def pixcut_target(port: int, workers: int, runtime: str | None) -> Target:
+def pixcut_target(port: int, workers: int | None, runtime: str | None) -> Target:
     base = f"http://127.0.0.1:{port}"
     command = [
         str(PYTHON),
@@ -272,8 +272,7 @@ def pixcut_target(port: int, workers: int, runtime: str | None) -> Target:
         "pixcut.server",
         "--port",
         str(port),
-        "--workers",
-        str(workers),
+        *(["--workers", str(workers)] if workers else []),
         "--queue",
         "32",
         "--log-level",
@@ -322,7 +321,7 @@ def main() -> int:
     )
     parser.add_argument("--seq", type=int, default=500, help="sequential requests for the memory trail (0: none)")
     parser.add_argument("--seq-step", type=int, default=100, help="RSS sample every N sequential requests")
-    parser.add_argument("--workers", type=int, default=2, help="pixcut serve --workers")
+    parser.add_argument("--workers", type=int, help="pixcut serve --workers (default: the server's own)")
     parser.add_argument("--runtime", help="pixcut serve --runtime (default: the server's default)")
     parser.add_argument("--no-peer", action="store_true", help="skip the rembg peer")
     args = parser.parse_args()

@@ -136,6 +136,52 @@ def test_translated_tiny_graph_and_an_untranslatable_one(tmp_path: Path, fresh: 
     assert float(np.abs(fallback.run(x)[0][0, 0] - np.tanh(conv)).max()) < 1e-4
 
 
+def _concat_conv_model(path: Path, parts: int) -> None:
+    """x -> ``parts`` 3x3 convolutions (4 channels each) -> Concat -> 3x3 Conv (bias) -> Relu -> y."""
+    rng = np.random.default_rng(2)
+    inits, nodes = [], []
+    for i in range(parts):
+        inits.append(helper.make_tensor(f"w{i}", TensorProto.FLOAT, [4, 3, 3, 3], rng.standard_normal(108).tolist()))
+        nodes.append(helper.make_node("Conv", ["x", f"w{i}"], [f"p{i}"], pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Concat", [f"p{i}" for i in range(parts)], ["cat"], axis=1))
+    inits.append(helper.make_tensor("wc", TensorProto.FLOAT, [5, 4 * parts, 3, 3], rng.standard_normal(180 * parts)))
+    inits.append(helper.make_tensor("bc", TensorProto.FLOAT, [5], rng.standard_normal(5).tolist()))
+    nodes.append(helper.make_node("Conv", ["cat", "wc", "bc"], ["c"], pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    graph = helper.make_graph(
+        nodes,
+        "concat_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 24, 24])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5, 24, 24])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_convolution_on_a_wide_concatenation_runs_per_part(
+    tmp_path: Path, fresh: pytest.MonkeyPatch, parts: int
+) -> None:
+    from pixcut.engine import onnx_to_ncnn
+
+    path = tmp_path / "cat.onnx"
+    _concat_conv_model(path, parts)
+    whole = convert(str(path))
+    assert "Concat" in whole.param and "_part" not in whole.param  # below the threshold: as written
+    fresh.setattr(onnx_to_ncnn, "SPLIT_CONCAT_MIN_ELEMENTS", 1)
+    split = convert(str(path))
+    assert "Concat" not in split.param and split.param.count("_part") >= parts
+    x = np.random.default_rng(3).standard_normal((1, 3, 24, 24), dtype=np.float32)
+    fresh.setenv("PIXCUT_RUNTIME", "ncnn")
+    on_ncnn = get_session(path, threads=1, family="u2net").run(x)[0]
+    fresh.setenv("PIXCUT_RUNTIME", "onnxruntime")
+    on_ort = get_session(path, threads=1, family="u2net").run(x)[0]
+    assert on_ncnn.shape == on_ort.shape == (1, 5, 24, 24) and on_ort.min() == 0.0  # the ReLU clipped
+    assert float(np.abs(on_ncnn - on_ort).max()) < 1e-4
+
+
 def test_auto_keeps_onnxruntime_for_other_families_and_refuses_a_bad_setting(fresh: pytest.MonkeyPatch) -> None:
     path = resolve_model().path
     fresh.delenv("PIXCUT_RUNTIME", raising=False)

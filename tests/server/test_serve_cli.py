@@ -23,7 +23,7 @@ def test_flags_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PIXCUT_SERVE_API_ID", raising=False)
     monkeypatch.delenv("PIXCUT_SERVE_API_SECRET", raising=False)
     args = parse([])
-    assert (args.host, args.workers, args.queue, args.max_body_mb) == ("127.0.0.1", None, 8, 50.0)
+    assert (args.host, args.workers, args.queue, args.max_body_mb) == ("127.0.0.1", 2, 8, 50.0)
     assert args.runtime is None  # PIXCUT_RUNTIME, else auto: the CLI's rule
     assert args.allow_url_fetch is False and args.api_id is None and args.func is serve.run
     args = parse(

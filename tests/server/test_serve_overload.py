@@ -44,20 +44,3 @@ def test_graceful_shutdown_finishes_in_flight(photo_bytes: bytes) -> None:
     worker.join(60)
     assert result and result[0].status_code == 200
     assert result[0].content[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_workers_follow_the_runtime_unless_given() -> None:
-    """Not given: one removal on every core on ncnn, two on ONNX Runtime; given: as asked."""
-    from pixcut.server.config import ServeConfig
-
-    for config, provider, workers in (
-        (ServeConfig(), "ncnn (CPU)", 1),
-        (ServeConfig(runtime="onnxruntime"), "CPUExecutionProvider", 2),
-        (ServeConfig(runtime="ncnn", workers=3), "ncnn (CPU)", 3),
-    ):
-        server = LiveServer(config).start()
-        try:
-            health = server.healthz()
-        finally:
-            server.stop()
-        assert (health["provider"], health["workers"]) == (provider, workers), health

@@ -50,7 +50,7 @@ class NcnnSession(ManagedSession):
             result = np.array(out, dtype=np.float32)
         finally:
             extractor.clear()
-        return [result.reshape((1, 1, *result.shape[-2:]))]
+        return [result.reshape((1, -1, *result.shape[-2:]))]  # (1, C, H, W), as ONNX Runtime gives
 
 
 def create_ncnn_session(path: Path, threads: int | None) -> NcnnSession:

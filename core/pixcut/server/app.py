@@ -35,7 +35,7 @@ from pixcut.imageio import downscaled_size, upright_size
 from pixcut.options import FORM_FIELDS, RemovalOptions
 from pixcut.result import RESULT_HEADERS, RemovalResult
 from pixcut.server.auth import BasicAuth
-from pixcut.server.config import DEFAULT_WORKERS, ServeConfig, workers_for
+from pixcut.server.config import ServeConfig
 from pixcut.server.errors import GENERIC_MESSAGE, RouteError, UrlFetchDisabledError, describe, error_body
 from pixcut.server.fetch import FetchPolicy, fetch_url
 from pixcut.server.inputs import RequestInput, parse_input, parse_options
@@ -54,7 +54,7 @@ class ServerState:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.backend: Backend | None = config.backend
-        self.limiter = RemovalLimiter(config.workers or DEFAULT_WORKERS, config.queue)
+        self.limiter = RemovalLimiter(config.workers, config.queue)
         self.fetch_policy = FetchPolicy(
             max_bytes=config.max_body_bytes,
             max_redirects=config.url_max_redirects,
@@ -79,9 +79,6 @@ class ServerState:
         engine = getattr(self.backend, "engine", None)
         self.model = str(getattr(engine, "model_name", None) or getattr(self.backend, "name", "unknown"))
         self.provider = str(getattr(engine, "provider", None) or "unknown")
-        if self.config.workers is None:  # before any request: nothing holds the first limiter yet
-            runtime = getattr(getattr(engine, "session", None), "runtime", None)
-            self.limiter = RemovalLimiter(workers_for(runtime), self.config.queue)
 
 
 def error_response(exc: PixcutError) -> JSONResponse:
@@ -159,7 +156,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             "pixcut serve ready: model=%s provider=%s workers=%d queue=%d auth=%s url-fetch=%s max-body=%d",
             state.model,
             state.provider,
-            state.limiter.workers,
+            config.workers,
             config.queue,
             "on" if config.auth_required else "off",
             "on" if config.allow_url_fetch else "off",

@@ -33,6 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         DEFAULT_QUEUE,
         DEFAULT_REQUEST_TIMEOUT,
         DEFAULT_SHUTDOWN_TIMEOUT,
+        DEFAULT_WORKERS,
         ENV_API_ID,
         ENV_API_SECRET,
     )
@@ -64,10 +65,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     lim.add_argument(
         "--workers",
         type=int,
-        default=None,
+        default=DEFAULT_WORKERS,
         metavar="N",
-        help="removals running at once, each in a thread (default: 1 on ncnn, which uses every core "
-        "for one removal; 2 on ONNX Runtime)",
+        help=f"removals running at once, each in a thread (default {DEFAULT_WORKERS})",
     )
     lim.add_argument(
         "--queue",

@@ -14,21 +14,11 @@ from pixcut.errors import OptionsError
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_QUEUE = 8
-#: Removals at once when ``--workers`` is not given, by the runtime the model runs on. ncnn: one
-#: removal on every core. Each concurrent ncnn run holds its own Winograd buffers (2 workers peaked at
-#: 1517 MiB, above the 1,200 MiB bound), and one worker on 2 cores served 1.16x / 1.14x / 1.28x the
-#: req/s of ``rembg s`` at 1 / 4 / 16 clients in 725 MiB, where ONNX Runtime with 2 workers gave
-#: 0.93x / 0.92x / 0.97x in 784 MiB. ONNX Runtime: 2 (its runs are small in memory).
-AUTO_WORKERS = {"ncnn": 1, "onnxruntime": 2}
-#: For a backend that has no runtime (an embedding program's own, a cloud relay).
+#: Two removals at once, on ncnn as on ONNX Runtime. With u2netp on 2 cores against ``rembg s``,
+#: 1 MP uploads at 1 / 4 / 16 clients: ncnn with 2 workers 1.12x / 1.25x / 1.47x the req/s, p99
+#: 0.85x / 0.69x / 0.59x, peak 1112 MiB; ncnn with 1 worker 1.05-1.16x / 1.06-1.14x / 1.18-1.28x in
+#: 720 MiB; ONNX Runtime with 2 workers 0.93x / 0.92x / 0.97x in 784 MiB.
 DEFAULT_WORKERS = 2
-
-
-def workers_for(runtime: str | None) -> int:
-    """``--workers`` when not given, for the runtime the server's model runs on."""
-    return AUTO_WORKERS.get(runtime or "", DEFAULT_WORKERS)
-
-
 DEFAULT_MAX_BODY_MB = 50.0
 # Connection-level limits (uvicorn settings, see pixcut.server.connections).
 DEFAULT_MAX_CONNECTIONS = 100  # open connections + tasks; beyond: uvicorn's 503 without reading the request
@@ -53,7 +43,7 @@ class ServeConfig:
     port: int = DEFAULT_PORT
     api_id: str | None = None
     api_secret: str | None = field(default=None, repr=False)
-    workers: int | None = None  # None: workers_for(the model's runtime), decided once it is loaded
+    workers: int = DEFAULT_WORKERS
     queue: int = DEFAULT_QUEUE
     max_body_bytes: int = int(DEFAULT_MAX_BODY_MB * 1024 * 1024)
     allow_url_fetch: bool = False
@@ -75,7 +65,7 @@ class ServeConfig:
             raise OptionsError("serve: give both --api-id and --api-secret (or neither: no authentication)")
         if self.api_id is not None and ":" in self.api_id:
             raise OptionsError("serve: --api-id must not contain ':' (HTTP Basic uses it as the separator)")
-        if self.workers is not None and self.workers < 1:
+        if self.workers < 1:
             raise OptionsError(f"serve: --workers must be at least 1, got {self.workers}")
         if self.queue < 0:
             raise OptionsError(f"serve: --queue must be 0 or more, got {self.queue}")
@@ -83,10 +73,9 @@ class ServeConfig:
             raise OptionsError(f"serve: --max-body-mb is too small ({self.max_body_bytes} bytes)")
         if not 0 <= self.port <= 65535:
             raise OptionsError(f"serve: --port must be 0..65535, got {self.port}")
-        most_workers = self.workers or max(DEFAULT_WORKERS, *AUTO_WORKERS.values())
-        if self.max_connections < most_workers + self.queue + 1:
+        if self.max_connections < self.workers + self.queue + 1:
             raise OptionsError(
-                f"serve: --max-connections must exceed --workers + --queue ({most_workers + self.queue}), "
+                f"serve: --max-connections must exceed --workers + --queue ({self.workers + self.queue}), "
                 f"got {self.max_connections}"
             )
         for name, value in (
