@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, PngImagePlugin
 
@@ -73,7 +74,7 @@ def encode(
     buffer = io.BytesIO()
     # Every field is given explicitly, also when empty: Pillow otherwise falls back to what the
     # image object carries in ``info`` (e.g. the input's ICC profile on a mask cut from it).
-    extra: dict[str, object] = {
+    extra: dict[str, Any] = {
         "icc_profile": metadata.icc_profile if image.mode != "L" else None,
         "exif": metadata.exif or b"",
     }

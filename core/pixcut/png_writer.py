@@ -125,9 +125,9 @@ def _deflate_strip(image: Image.Image, level: int, y0: int, y1: int, last: bool)
         else:
             rows[0, 1:] = raw[0]
             np.subtract(raw[1:], raw[:-1], out=rows[1:, 1:])
-        checksum = zlib.adler32(rows, checksum)
+        checksum = zlib.adler32(rows.data, checksum)
         length += rows.size
-        parts.append(compressor.compress(rows))
+        parts.append(compressor.compress(rows.data))
     parts.append(compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
     return b"".join(parts), checksum, length
 
