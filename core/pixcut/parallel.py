@@ -68,6 +68,10 @@ def map_strips(fn: Callable[[T], R], items: Iterable[T], workers: int | None = N
         helper.start()
     try:
         work()
+    except BaseException as exc:  # e.g. Ctrl-C between strips: the helpers take no new ones
+        with lock:
+            failures.append(exc)
+        raise
     finally:
         for helper in helpers:
             helper.join()

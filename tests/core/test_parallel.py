@@ -76,6 +76,21 @@ def test_map_strips_keeps_order_uses_threads_and_raises() -> None:
         parallel.map_strips(fails, range(10), workers=2)
 
 
+def test_a_failure_stops_the_other_threads_taking_strips() -> None:
+    done: list[int] = []
+
+    def job(i: int) -> int:
+        if i == 2:
+            raise KeyboardInterrupt  # what Ctrl-C raises; a BaseException, not an Exception
+        time.sleep(0.01)
+        done.append(i)
+        return i
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.map_strips(job, range(60), workers=3)
+    assert len(done) < 10  # the strips in hand finished, no new ones were taken
+
+
 def test_cutout_in_strips_equals_the_rule_on_the_whole_image(monkeypatch: pytest.MonkeyPatch) -> None:
     """Colour where alpha > 0, zero colour where it is 0, alpha as given; the input's info kept."""
     rgb = _photo("RGB", (333, 257))
