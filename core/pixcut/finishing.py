@@ -79,17 +79,16 @@ def _with_alpha(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
     """
     cutout = Image.new("RGBA", rgb.size)
     cutout.info = rgb.info.copy()  # the ICC profile travels with the pixels (Delta PNG keeps it)
-    rows = max(1, parallel.STRIP_PIXELS // rgb.width)
 
-    def strip(y0: int) -> None:
-        box = (0, y0, rgb.width, min(rgb.height, y0 + rows))
+    def strip(rows: tuple[int, int]) -> None:
+        box = (0, rows[0], rgb.width, rows[1])
         part_alpha = alpha.crop(box)
         keep = part_alpha.point(_KEEP_VISIBLE)
         part = ImageChops.multiply(rgb.crop(box), Image.merge("RGB", (keep, keep, keep)))
         part.putalpha(part_alpha)
         cutout.paste(part, box[:2])
 
-    parallel.map_strips(strip, range(0, rgb.height, rows))
+    parallel.map_strips(strip, parallel.row_strips(rgb.width, rgb.height))
     return cutout
 
 

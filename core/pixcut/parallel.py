@@ -34,6 +34,12 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def row_strips(width: int, height: int) -> list[tuple[int, int]]:
+    """Rows ``(y0, y1)`` of the STRIP_PIXELS strips of a ``width`` x ``height`` image, top to bottom."""
+    rows = max(1, STRIP_PIXELS // max(1, width))
+    return [(y0, min(height, y0 + rows)) for y0 in range(0, height, rows)]
+
+
 def map_strips(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
     """``[fn(item) for item in items]``, on up to ``workers`` threads (default: the cores).
 

@@ -280,10 +280,9 @@ def compose(
     # The guide's 1/255 scale goes into the (low-resolution) coefficients, not into every full-size strip.
     a_planes = [a_k * np.float32(1.0 / 255.0) for a_k in coeffs.a]
     lut = _quantise_lut(gain, center) if dtype == np.uint8 and clip else None
-    rows = max(1, parallel.STRIP_PIXELS // w)
 
-    def strip_alpha(y0: int) -> None:
-        y1 = min(h, y0 + rows)
+    def strip_alpha(rows: tuple[int, int]) -> None:
+        y0, y1 = rows
         alpha = np.array(_rows(coeffs.b, (w, h), y0, y1), dtype=np.float32)
         if coeffs.guide != "none":
             # The guide is read strip by strip too: a full-size uint8 copy of a 12 MP photo is 36 MB.
@@ -307,7 +306,7 @@ def compose(
         else:
             out[y0:y1] = alpha
 
-    parallel.map_strips(strip_alpha, range(0, h, rows))
+    parallel.map_strips(strip_alpha, parallel.row_strips(w, h))
     return out
 
 
