@@ -136,8 +136,8 @@ def test_translated_tiny_graph_and_an_untranslatable_one(tmp_path: Path, fresh: 
     assert float(np.abs(fallback.run(x)[0][0, 0] - np.tanh(conv)).max()) < 1e-4
 
 
-def _concat_conv_model(path: Path, parts: int) -> None:
-    """x -> ``parts`` 3x3 convolutions (4 channels each) -> Concat -> 3x3 Conv (bias) -> Relu -> y."""
+def _concat_conv_model(path: Path, parts: int, relu: bool) -> None:
+    """x -> ``parts`` 3x3 convolutions (4 channels each) -> Concat -> 3x3 Conv (bias) [-> Relu] -> y."""
     rng = np.random.default_rng(2)
     inits, nodes = [], []
     for i in range(parts):
@@ -146,8 +146,9 @@ def _concat_conv_model(path: Path, parts: int) -> None:
     nodes.append(helper.make_node("Concat", [f"p{i}" for i in range(parts)], ["cat"], axis=1))
     inits.append(helper.make_tensor("wc", TensorProto.FLOAT, [5, 4 * parts, 3, 3], rng.standard_normal(180 * parts)))
     inits.append(helper.make_tensor("bc", TensorProto.FLOAT, [5], rng.standard_normal(5).tolist()))
-    nodes.append(helper.make_node("Conv", ["cat", "wc", "bc"], ["c"], pads=[1, 1, 1, 1]))
-    nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    nodes.append(helper.make_node("Conv", ["cat", "wc", "bc"], ["c" if relu else "y"], pads=[1, 1, 1, 1]))
+    if relu:
+        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
     graph = helper.make_graph(
         nodes,
         "concat_conv",
@@ -160,14 +161,14 @@ def _concat_conv_model(path: Path, parts: int) -> None:
     onnx.save(model, str(path))
 
 
-@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize(("parts", "relu"), [(2, True), (3, True), (2, False)])
 def test_a_convolution_on_a_wide_concatenation_runs_per_part(
-    tmp_path: Path, fresh: pytest.MonkeyPatch, parts: int
+    tmp_path: Path, fresh: pytest.MonkeyPatch, parts: int, relu: bool
 ) -> None:
     from pixcut.engine import onnx_to_ncnn
 
     path = tmp_path / "cat.onnx"
-    _concat_conv_model(path, parts)
+    _concat_conv_model(path, parts, relu)
     whole = convert(str(path))
     assert "Concat" in whole.param and "_part" not in whole.param  # below the threshold: as written
     fresh.setattr(onnx_to_ncnn, "SPLIT_CONCAT_MIN_ELEMENTS", 1)
@@ -178,7 +179,8 @@ def test_a_convolution_on_a_wide_concatenation_runs_per_part(
     on_ncnn = get_session(path, threads=1, family="u2net").run(x)[0]
     fresh.setenv("PIXCUT_RUNTIME", "onnxruntime")
     on_ort = get_session(path, threads=1, family="u2net").run(x)[0]
-    assert on_ncnn.shape == on_ort.shape == (1, 5, 24, 24) and on_ort.min() == 0.0  # the ReLU clipped
+    assert on_ncnn.shape == on_ort.shape == (1, 5, 24, 24)
+    assert (on_ort.min() == 0.0) == relu  # the ReLU clipped, or the sum came out signed
     assert float(np.abs(on_ncnn - on_ort).max()) < 1e-4
 
 

@@ -223,6 +223,7 @@ def _split_wide_concat_convs(
         if (
             concat is None
             or concat.kind != "Concat"
+            or len(concat.inputs) < 2
             or readers[joined] != 1
             or joined in outputs
             or math.prod(shapes[joined]) < SPLIT_CONCAT_MIN_ELEMENTS
@@ -232,7 +233,8 @@ def _split_wide_concat_convs(
         out_c, kh, kw = layer.params[0], layer.params[11], layer.params[1]
         in_c = shapes[joined][0]
         kernel = np.frombuffer(layer.blobs[0], dtype="<f4", offset=4).reshape(out_c, in_c, kh, kw)
-        partial: list[str] = []
+        relu = layer.params.get(9) == 1
+        running = ""  # the sum of the parts so far
         start = 0
         for index, part in enumerate(concat.inputs):
             channels = shapes[part][0]
@@ -247,14 +249,14 @@ def _split_wide_concat_convs(
             name = f"{layer.name}_part{index}"
             result.append(_Layer("Convolution", name, [part], [name], params, blobs))
             start += channels
-            if partial:
-                total = layer.outputs[0] if last and layer.params.get(9) != 1 else f"{name}_sum"
-                result.append(_Layer("BinaryOp", f"{name}_add", [partial[-1], name], [total], {0: 0}))
-                partial.append(total)
+            if running:
+                total = layer.outputs[0] if last and not relu else f"{name}_sum"
+                result.append(_Layer("BinaryOp", f"{name}_add", [running, name], [total], {0: 0}))
+                running = total
             else:
-                partial.append(name)
-        if layer.params.get(9) == 1:
-            result.append(_Layer("ReLU", f"{layer.name}_relu", [partial[-1]], list(layer.outputs)))
+                running = name
+        if relu:
+            result.append(_Layer("ReLU", f"{layer.name}_relu", [running], list(layer.outputs)))
         split.add(joined)
     return [layer for layer in result if not (layer.kind == "Concat" and layer.outputs[0] in split)]
 
