@@ -34,9 +34,10 @@ MAX_TARGET_SIDE = 25_000
 # so a result is never larger than the largest image the API works on. Checked before any canvas
 # is allocated (a 25 MP RGBA canvas is 100 MB; a 100000% margin asked for tens of gigabytes).
 MAX_RESULT_PIXELS = 25_000_000
-# PNG compression of locally encoded results (encoding.py): 0 stored, 1 (default) zlib's run-length
-# strategy, 2..9 zlib levels. 1 is the fastest that keeps PNGs small: on 1 MP photo cutouts it wrote
-# 0.87x the bytes of Pillow's default level 6 (what rembg writes) in a quarter of the time.
+# PNG compression of locally encoded results (encoding.py, png_writer.py): 0 stored, 1 (default)
+# zlib's run-length strategy, 2..9 zlib levels. 1 is the fastest that keeps PNGs small: with
+# png_writer's Up filter it is smaller than zlib levels 1 and 2 on dev-split cutouts, and its PNGs
+# are 0.68-0.72x the bytes of rembg's level-6 ones (benchmarks/engine.py).
 PNG_COMPRESSION_LEVELS = range(0, 10)
 DEFAULT_PNG_COMPRESSION = 1
 # Bounds on one margin value, refused at parse time (a margin this large cannot fit the result anyway).

@@ -2,9 +2,9 @@
 
 A single image's work around the inference (the resize to the model's size, evaluating the
 refined alpha, deflating the PNG) runs in C code that releases the GIL (numpy, Pillow, zlib), so
-threads over horizontal strips use both cores where one image alone would leave one idle. Threads are
-started per call, not kept in a module-level pool: they cost ~0.1 ms to start, and a pool
-inherited across ``fork`` (the server's workers, Ray) would hang.
+threads over horizontal strips use both cores where one image alone would leave one idle.
+Threads are started per call, not kept in a module-level pool: they cost ~0.1 ms to start, and a
+pool inherited across ``fork`` (the server's workers, Ray) would hang.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from PIL import Image
 
 #: Pixels per strip of full-size work (refined alpha, cutout): bounds each thread's temporaries to a
-#: few MB. 1 MP runs in 4 strips (fewer, larger strips cost less per strip), 12 MP in 46 (each
+#: few MB. 1 MP runs in 4 strips (fewer, larger strips cost less per strip), 12 MP in 47 (each
 #: thread's malloc arena keeps what its strips used: 64-row strips at 12 MP peaked 14 MB lower
 #: than 128-row ones).
 STRIP_PIXELS = 1 << 18

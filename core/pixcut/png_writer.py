@@ -41,8 +41,8 @@ def zlib_settings(level: int) -> tuple[int, int]:
 
     Level 1 is zlib's run-length strategy (Z_RLE) rather than zlib level 1: after the row filter, a
     cutout is long runs (zero colour under zero alpha, flat opaque areas), which RLE codes as well
-    as the full matcher. Measured on 1 MP photo cutouts: 0.87x the bytes of level 6 in a third of
-    the time, and no larger than zlib's level 1.
+    as the full matcher. After the Up filter, on 12 dev-split cutouts: 702 KB, against 710 KB for
+    zlib level 1 and 705 KB for level 2.
     """
     return (1, zlib.Z_RLE) if level == 1 else (level, zlib.Z_DEFAULT_STRATEGY)
 

@@ -271,9 +271,9 @@ def compose(
 ) -> np.ndarray:
     """Evaluate the coefficients at full size, strip by strip, then sharpen and clip.
 
-    Working in strips of ``parallel.STRIP_PIXELS`` pixels keeps the float32 temporaries (and the guide's pixels) to
-    a few strips whatever the input size; the only full-size array is the result (uint8 for ``predict_alpha``). The
-    strips are independent and run on every core (:mod:`pixcut.parallel`).
+    Working in strips of ``parallel.STRIP_PIXELS`` pixels keeps the float32 temporaries (and the
+    guide's pixels) to a few strips whatever the input size; the only full-size array is the result
+    (uint8 for ``predict_alpha``). The strips are independent and run on every core.
     """
     w, h = rgb.size
     out = np.empty((h, w), dtype=dtype)
