@@ -14,7 +14,7 @@ Without the peer only pixcut's column is filled and the reason is printed. Every
 127.0.0.1 is contacted.
 
     .venv/bin/python benchmarks/server.py [--per-level 8 16 32] [--seq 500 --seq-step 100] [--workers 2]
-        [--runtime onnxruntime|ncnn] [--no-peer]
+        [--runtime onnxruntime|ncnn] [--threads N] [--no-peer]
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def pixcut_target(port: int, workers: int | None, runtime: str | None) -> Target:
+def pixcut_target(port: int, workers: int | None, runtime: str | None, threads: int | None = None) -> Target:
     base = f"http://127.0.0.1:{port}"
     command = [
         str(PYTHON),
@@ -278,6 +278,7 @@ def pixcut_target(port: int, workers: int | None, runtime: str | None) -> Target
         "--log-level",
         "warning",
         *(["--runtime", runtime] if runtime else []),
+        *(["--threads", str(threads)] if threads else []),
     ]
     return Target(
         "pixcut serve",
@@ -323,6 +324,7 @@ def main() -> int:
     parser.add_argument("--seq-step", type=int, default=100, help="RSS sample every N sequential requests")
     parser.add_argument("--workers", type=int, help="pixcut serve --workers (default: the server's own)")
     parser.add_argument("--runtime", help="pixcut serve --runtime (default: the server's default)")
+    parser.add_argument("--threads", type=int, help="pixcut serve --threads (default: the server's own)")
     parser.add_argument("--no-peer", action="store_true", help="skip the rembg peer")
     args = parser.parse_args()
 
@@ -335,7 +337,7 @@ def main() -> int:
         flush=True,
     )
 
-    targets: list[Target] = [pixcut_target(free_port(), args.workers, args.runtime)]
+    targets: list[Target] = [pixcut_target(free_port(), args.workers, args.runtime, args.threads)]
     skipped = ""
     if args.no_peer:
         skipped = "--no-peer"

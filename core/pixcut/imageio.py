@@ -27,6 +27,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from pixcut.encoding import NO_METADATA, OutputMetadata, encode
 from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
+from pixcut.png_chunks import find_chunk
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF through Pillow's Image.open, like every other format
 
@@ -85,9 +86,23 @@ def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     return image
 
 
-def exif_orientation(image: Image.Image) -> int:
+def exif_orientation(image: Image.Image, data: bytes | None = None) -> int:
+    """The EXIF orientation (1-8) of ``image``, opened from ``data`` when given.
+
+    For a PNG whose eXIf chunk Pillow has not met while opening (it may follow the pixel data),
+    the chunk is looked up in ``data`` (see :mod:`pixcut.png_chunks`): ``getexif`` would decode
+    every pixel to reach it.
+    """
     try:
-        value = int(image.getexif().get(0x0112, 1))
+        if data is not None and image.format == "PNG" and "exif" not in image.info:
+            raw = find_chunk(data, b"eXIf")
+            if raw is None:
+                return 1
+            exif = Image.Exif()
+            exif.load(b"Exif\x00\x00" + raw)  # how Pillow stores a PNG's eXIf in ``info``
+        else:
+            exif = image.getexif()
+        value = int(exif.get(0x0112, 1))
     except Exception:  # a broken EXIF block must not make a readable image unreadable
         return 1
     return value if 1 <= value <= 8 else 1
@@ -111,10 +126,11 @@ def load_input(
         image = _normalise_mode(apply_orientation(image, orientation) if orientation != 1 else image.copy())
         return InputImage(image, orientation, image.size, fmt, metadata)
 
-    image = _open_checked(read_bytes(source), max_input_pixels)
+    data = read_bytes(source)
+    image = _open_checked(data, max_input_pixels)
     fmt = image.format or "PNG"
     if orientation is None:
-        orientation = exif_orientation(image)
+        orientation = exif_orientation(image, data)
     try:
         image.load()  # the first frame of a multi-frame file
         metadata = _read_metadata(image)
@@ -155,7 +171,7 @@ def upright_size(data: bytes, *, max_input_pixels: int = MAX_INPUT_PIXELS) -> tu
     """
     image = _open_checked(data, max_input_pixels)
     width, height = image.size
-    return (height, width) if exif_orientation(image) in (5, 6, 7, 8) else (width, height)
+    return (height, width) if exif_orientation(image, data) in (5, 6, 7, 8) else (width, height)
 
 
 def _check_pixels(size: tuple[int, int], limit: int) -> None:

@@ -18,17 +18,16 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 from PIL import Image
 
 from pixcut.parallel import cores, map_strips
+from pixcut.png_chunks import PNG_SIGNATURE, iter_chunks
 
 # Modes whose PNG pixel rows are the image's own bytes (8 bits per sample, no palette).
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FILTER_UP = 2  # each byte minus the byte above it; the first row has an implicit zero row above
 SLAB_BYTES = 1 << 20  # rows filtered at once per thread: ~3 MB of temporaries per thread
 MIN_STRIP_BYTES = 1 << 20  # smaller strips cost more in thread start-up than they save
@@ -76,7 +75,9 @@ def write_png(image: Image.Image, level: int, *, workers: int | None = None, **s
     idat = _deflate_rows(image, level, workers or cores())
     out = bytearray(PNG_SIGNATURE)
     wrote_idat = False
-    for kind, data in _chunks(head.getvalue()):
+    written = head.getvalue()
+    for kind, start, end in iter_chunks(written):
+        data = written[start:end]
         if kind == b"IHDR":
             data = data[:4] + struct.pack(">I", image.height) + data[8:]
         elif kind == b"IDAT":
@@ -148,15 +149,6 @@ def _zlib_header(level: int) -> bytes:
     flg = flevel << 6
     flg += (31 - ((0x78 << 8) + flg) % 31) % 31
     return bytes((0x78, flg))
-
-
-def _chunks(png: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(type, data) of each chunk of a PNG Pillow just wrote."""
-    pos = len(PNG_SIGNATURE)
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        yield png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

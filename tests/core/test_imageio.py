@@ -1,13 +1,16 @@
 """Input images: the API's accepted types and limits, and bad files that must fail cleanly."""
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
 from support import png_with_declared_size
 
 from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
-from pixcut.imageio import downscale_to, load_input
+from pixcut.imageio import downscale_to, exif_orientation, load_input, upright_size
+from pixcut.png_chunks import find_chunk, iter_chunks
 
 
 def encoded(image: Image.Image, fmt: str, **kw) -> bytes:
@@ -50,6 +53,41 @@ def test_exif_orientation_is_applied_and_reported(orientation, size):
     exif[0x0112] = orientation
     loaded = load_input(encoded(Image.new("RGB", (30, 20)), "JPEG", exif=exif.tobytes()))
     assert loaded.orientation == orientation and loaded.image.size == size == loaded.size
+
+
+def _png_with_exif_after_the_pixels(size: tuple[int, int], orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    raw = exif.tobytes()[6:]  # the TIFF block, without the "Exif\0\0" a JPEG's APP1 has
+    png = encoded(Image.new("RGB", size, (20, 120, 220)), "PNG")
+    iend = png.rindex(b"IEND") - 4
+    chunk = struct.pack(">I", len(raw)) + b"eXIf" + raw + struct.pack(">I", zlib.crc32(b"eXIf" + raw))
+    return png[:iend] + chunk + png[iend:]
+
+
+@pytest.mark.parametrize("orientation, size", [(1, (30, 20)), (6, (20, 30)), (8, (20, 30))])
+def test_a_png_exif_after_the_pixels_is_read_without_decoding(orientation, size):
+    data = _png_with_exif_after_the_pixels((30, 20), orientation)
+    kinds = [kind for kind, _, _ in iter_chunks(data)]
+    assert kinds.index(b"eXIf") > kinds.index(b"IDAT")
+    with Image.open(io.BytesIO(data)) as image:
+        assert "exif" not in image.info  # Pillow only meets it when decoding
+        assert exif_orientation(image, data) == orientation
+        assert image.tile  # still not decoded: the size check stays header-only
+    assert upright_size(data) == size
+    loaded = load_input(data)
+    assert loaded.orientation == orientation and loaded.image.size == size
+
+
+def test_the_chunk_walk_stops_at_truncated_and_foreign_data():
+    data = _png_with_exif_after_the_pixels((30, 20), 6)
+    assert find_chunk(data, b"eXIf") is not None
+    assert find_chunk(data[: data.index(b"eXIf") + 10], b"eXIf") is None  # its data is cut short
+    assert find_chunk(b"GIF89a" + data[8:], b"eXIf") is None
+    huge = data[:8] + struct.pack(">I", 2**31) + b"eXIf"  # a length far past the end of the file
+    assert list(iter_chunks(huge)) == [] and find_chunk(huge, b"eXIf") is None
+    with Image.open(io.BytesIO(data[: data.index(b"eXIf") + 10])) as image:
+        assert exif_orientation(image, data[: data.index(b"eXIf") + 10]) == 1
 
 
 def test_sixteen_bit_grey_keeps_its_tones():

@@ -13,6 +13,7 @@ from support import SAMPLE
 
 from pixcut import png_writer
 from pixcut.encoding import OutputMetadata, encode
+from pixcut.png_chunks import find_chunk, iter_chunks
 
 
 def _image(mode: str, width: int, height: int, seed: int = 0) -> Image.Image:
@@ -25,7 +26,7 @@ def _image(mode: str, width: int, height: int, seed: int = 0) -> Image.Image:
 
 
 def _idat_stream(png: bytes) -> bytes:
-    return b"".join(data for kind, data in png_writer._chunks(png) if kind == b"IDAT")
+    return b"".join(png[start:end] for kind, start, end in iter_chunks(png) if kind == b"IDAT")
 
 
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
@@ -75,10 +76,11 @@ def test_header_chunks_are_pillows_with_the_full_height() -> None:
     exif[0x0110] = "pixcut test camera"
     metadata = OutputMetadata(icc_profile=srgb, exif=exif.tobytes(), xmp=b"<x:xmpmeta>pixcut</x:xmpmeta>")
     png = encode(image, "png", metadata=metadata)
-    kinds = [kind for kind, _ in png_writer._chunks(png)]
+    kinds = [kind for kind, _, _ in iter_chunks(png)]
     assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
     assert {b"iCCP", b"eXIf", b"iTXt"} <= set(kinds[: kinds.index(b"IDAT")])
-    ihdr = dict(png_writer._chunks(png))[b"IHDR"]
+    ihdr = find_chunk(png, b"IHDR")
+    assert ihdr is not None
     assert struct.unpack(">II", ihdr[:8]) == image.size
     with Image.open(io.BytesIO(png)) as back:
         back.load()
