@@ -271,6 +271,9 @@ def run_batch(
 
     # Wakes late-starting workers early when the queue is drained or the batch is stopped.
     wake = threading.Event()
+    # What escaped process_item (a bug, or a reporter that raised): the batch stops and the
+    # calling thread re-raises it, instead of waiting for items no worker will take.
+    escaped: list[BaseException] = []
 
     def worker(index: int) -> None:
         delay = max(0, index - ramp_initial + 1) * ramp_interval
@@ -283,6 +286,10 @@ def run_batch(
                 return
             try:
                 process_item(item, process, report, summary, lock, stop, lambda: total)
+            except BaseException as exc:
+                escaped.append(exc)
+                stop.set()
+                return
             finally:
                 work.task_done()
 
@@ -301,6 +308,8 @@ def run_batch(
     wake.set()
     for thread in threads:
         thread.join()  # items in flight finish; their outputs are written atomically
+    if escaped:
+        raise escaped[0]
     summary.interrupted = stop.is_set() and summary.stopped_by is None
     summary.not_attempted = total - summary.done - summary.failed - summary.skipped
     report(summary.to_json())

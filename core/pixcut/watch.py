@@ -104,6 +104,8 @@ class _State:
     processed: dict[Path, Signature] = field(default_factory=dict)
     pending: dict[Path, _Pending] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: What escaped process_item in the worker: the watch stops and re-raises it (see batch.run_batch).
+    escaped: BaseException | None = None
 
 
 def run_watch(
@@ -170,6 +172,8 @@ def run_watch(
     stop.set()
     work.put(None)
     worker.join()  # the item in flight finishes; its output is written atomically
+    if state.escaped is not None:
+        raise state.escaped
     summary = state.summary
     summary.interrupted = summary.stopped_by is None
     summary.not_attempted = state.seen - summary.done - summary.failed - summary.skipped
@@ -227,4 +231,9 @@ def _worker(
         if entry is None or stop.is_set():
             return
         item, _ = entry
-        process_item(item, process_into_folder, report, state.summary, state.lock, stop, lambda: state.seen)
+        try:
+            process_item(item, process_into_folder, report, state.summary, state.lock, stop, lambda: state.seen)
+        except BaseException as exc:
+            state.escaped = exc
+            stop.set()
+            return

@@ -143,3 +143,49 @@ def test_memory_error_is_reported_with_a_message_and_the_batch_goes_on(tmp_path)
     error = next(e for e in events if e["event"] == "error")
     assert error["error"]["type"] == "MemoryError" and "not enough memory" in error["error"]["message"]
     assert (summary.done, summary.failed) == (1, 1)
+
+
+def test_a_reader_that_goes_away_stops_the_batch_like_sigpipe(tmp_path, photo_path):
+    """`pixcut remove DIR --json | head -1`: exit 141 at once, no traceback, whole outputs only."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(4):
+        (inputs / f"p{i}.png").write_bytes(photo_path.read_bytes())
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pixcut", "remove", str(inputs), "--out-dir", str(out), "--json", "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "start" and first["total"] == 4
+    proc.stdout.close()  # what `head -1` does after its line
+    try:
+        status = proc.wait(timeout=120)  # before the fix, the worker died and the batch waited forever
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read().decode()
+    assert status == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr
+    written = sorted(out.iterdir()) if out.exists() else []
+    assert len(written) < 4  # no new input was started once the reader had gone
+    for path in written:
+        assert path.suffix == ".png" and path.read_bytes().startswith(b"\x89PNG")  # no temporaries
+
+
+def test_a_reporter_that_raises_stops_the_batch_and_reaches_the_caller(tmp_path):
+    """A bug escaping an item (here in the reporter) is raised by run_batch, not a hang."""
+    items = [BatchItem(tmp_path / f"in{i}.png", tmp_path / f"out{i}.png") for i in range(5)]
+    processed = []
+
+    def process(item):
+        processed.append(item)
+        return {"event": "result"}
+
+    def report(event):
+        if event["event"] == "result":
+            raise RuntimeError("reporter bug")
+
+    with pytest.raises(RuntimeError, match="reporter bug"):
+        run_batch(items, process, report, jobs=1)
+    assert len(processed) == 1

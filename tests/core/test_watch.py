@@ -21,7 +21,7 @@ from PIL import Image
 from support import make_photo
 
 from pixcut.errors import OptionsError
-from pixcut.watch import WatchedFolder
+from pixcut.watch import WatchedFolder, run_watch
 
 
 class Watcher:
@@ -156,3 +156,34 @@ def test_a_file_still_being_copied_when_the_watch_starts_is_read_once_whole(tmp_
     assert [e for e in watcher.events if e["event"] == "error"] == []
     assert len(watcher.results_for("arriving.png")) == 1
     assert Image.open(out / "arriving.png").size == (320, 240)
+
+
+def test_a_reporter_that_raises_ends_the_watch_instead_of_stalling_it(tmp_path):
+    """A bug escaping an item stops the watch and reaches the caller; before, the worker died and
+    the watch went on queueing files nobody would process."""
+    watched_dir, out = tmp_path / "in", tmp_path / "out"
+    watched_dir.mkdir()
+    (watched_dir / "a.png").write_bytes(png(1))
+    processed = []
+
+    def process(item):
+        processed.append(item.input.name)
+        return {"event": "result", "input": str(item.input), "output": str(item.output)}
+
+    def report(event):
+        if event["event"] == "result":
+            raise RuntimeError("reporter bug")
+
+    outcome: list[BaseException] = []
+
+    def watch() -> None:
+        try:
+            run_watch(WatchedFolder(watched_dir, out, ".png"), process, report, settle=0.1)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and processed == ["a.png"]
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from pixcut.api import remove_background
 from pixcut.backends import Backend, BackendSettings, create_backend
 from pixcut.batch import LOCAL_JOBS, MAX_JOBS, BatchItem, BatchSummary, plan_outputs, result_event, run_batch
 from pixcut.cli.pipe import STDIO, is_stdio, plan_stdio, read_stdin, write_stdout
-from pixcut.cli.reporting import HumanReporter, JsonReporter
+from pixcut.cli.reporting import EXIT_READER_GONE, HumanReporter, JsonReporter, StreamReporter
 from pixcut.config import add_model_arguments, load_config
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
@@ -24,8 +25,6 @@ from pixcut.imageio import CONVERTED_FOR_UPLOAD
 from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
 from pixcut.watch import WatchedFolder, run_watch
-
-Reporter = Callable[[dict[str, Any]], None]
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -175,9 +174,11 @@ def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tupl
 
 def run(args: argparse.Namespace) -> int:
     # With -o - standard output carries the image: the JSON events go to standard error instead.
-    report: Reporter = HumanReporter(quiet=args.quiet)
+    report: StreamReporter = HumanReporter(quiet=args.quiet)
     if args.json:
         report = JsonReporter(sys.stderr if is_stdio(args.output) else None)
+    stop = threading.Event()
+    report.on_close = stop.set  # the events' reader went away: start no new input
     try:
         options = options_from_args(args)
         backend_name, settings = settings_from_args(args, load_config())
@@ -188,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
             return run_on_ray(args, options, backend_name, settings, report)
         extension = EXTENSIONS[options.resolved_format]
         if args.watch:
-            return _watch(args, options, backend, extension, report)
+            return _watch(args, options, backend, extension, report, stop)
         if not args.inputs:
             raise OptionsError("give INPUT files or folders, '-' for standard input, or --watch DIR")
         items = plan_stdio(args.inputs, args.output, args.out_dir) or plan_outputs(
@@ -217,9 +218,10 @@ def run(args: argparse.Namespace) -> int:
         jobs=jobs,
         ramp_interval=args.ramp_interval if backend.name != "local" else 0.0,
         skip_existing=args.skip_existing,
+        stop=stop,
         start_fields=start_fields(backend.name),
     )
-    return batch_exit_code(summary)
+    return EXIT_READER_GONE if report.closed else batch_exit_code(summary)
 
 
 def _shown(path: Path) -> str:
@@ -228,14 +230,20 @@ def _shown(path: Path) -> str:
 
 
 def _watch(
-    args: argparse.Namespace, options: RemovalOptions, backend: Backend, extension: str, report: Reporter
+    args: argparse.Namespace,
+    options: RemovalOptions,
+    backend: Backend,
+    extension: str,
+    report: StreamReporter,
+    stop: threading.Event,
 ) -> int:
     """``--watch DIR --out-dir OUT``: see pixcut.watch."""
     if args.inputs or args.output or not args.out_dir:
         raise OptionsError("--watch DIR takes no INPUT and no -o: give --out-dir OUT (outside DIR)")
     watched = WatchedFolder(Path(args.watch), Path(args.out_dir), extension, recursive=args.recursive)
     process = _processor(options, backend, args.delta)
-    return batch_exit_code(run_watch(watched, process, report, start_fields=start_fields(backend.name)))
+    summary = run_watch(watched, process, report, stop=stop, start_fields=start_fields(backend.name))
+    return EXIT_READER_GONE if report.closed else batch_exit_code(summary)
 
 
 def _processor(options: RemovalOptions, backend: Backend, delta: bool) -> Callable[[BatchItem], dict[str, Any]]:
