@@ -10,6 +10,7 @@ one parser.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -225,6 +226,22 @@ def parse_endpoint(value: str) -> str:
 def parse_threads(value: int | None) -> int | None:
     """Offline engine threads: None (all cores) or 1..256."""
     return None if value is None else _parse_int("threads", value, 1, 256)
+
+
+#: The offline engine's runtimes (pixcut.engine.session): auto runs U^2-Net models on ncnn on a CPU.
+RUNTIMES = ("auto", "onnxruntime", "ncnn")
+
+
+def parse_runtime(value: str | None) -> str | None:
+    """The offline engine's runtime: ``value`` (``--runtime``), else ``PIXCUT_RUNTIME``, else None (auto).
+
+    Checked where the settings are made, so a misspelt value is one usage error before a batch or
+    a server starts instead of an error per input.
+    """
+    source, raw = ("runtime", value) if value else ("PIXCUT_RUNTIME", os.environ.get("PIXCUT_RUNTIME", ""))
+    if not raw.strip():
+        return None
+    return _parse_choice(source, raw, RUNTIMES)
 
 
 def _parse_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -13,14 +13,14 @@ from pixcut.batch import BatchItem, run_batch
 SECRET = "S3CRET-in-the-url"
 
 
-def pixcut(*args, stdin=None):
+def pixcut(*args, stdin=None, env=None):
     return subprocess.run(
         [sys.executable, "-m", "pixcut", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=180,
         stdin=stdin,
-        env={**os.environ, "PIXIAN_API_ID": "", "PIXIAN_API_SECRET": "env-secret"},
+        env={**os.environ, "PIXIAN_API_ID": "", "PIXIAN_API_SECRET": "env-secret", **(env or {})},
     )
 
 
@@ -32,21 +32,24 @@ def error_lines(stderr: str) -> list[str]:
     ("flags", "expected"),
     [
         (["--threads", "0"], "threads"),
+        (["PIXCUT_RUNTIME=tensorflow"], "PIXCUT_RUNTIME: expected one of auto, onnxruntime, ncnn"),
         (["--endpoint", "notaurl"], "not an http(s) URL"),
         (["--endpoint", f"ftp://user:{SECRET}@example.com/x"], "not an http(s) URL"),
     ],
-    ids=["threads-0", "endpoint-notaurl", "endpoint-ftp-with-password"],
+    ids=["threads-0", "bad-PIXCUT_RUNTIME", "endpoint-notaurl", "endpoint-ftp-with-password"],
 )
 def test_bad_threads_or_endpoint_fail_once_before_the_batch(tmp_path, photo_path, flags, expected):
     """Item 7 (and 5): validated before any input is tried: exit 2, one line, the password masked."""
     second = tmp_path / "second.png"
     second.write_bytes(photo_path.read_bytes())
-    proc = pixcut("remove", photo_path, second, "--out-dir", tmp_path / "out", *flags)
+    env = dict(flag.split("=", 1) for flag in flags if "=" in flag and not flag.startswith("-"))
+    flags = [flag for flag in flags if flag.split("=", 1)[0] not in env]
+    proc = pixcut("remove", photo_path, second, "--out-dir", tmp_path / "out", *flags, env=env)
     assert proc.returncode == 2, proc.stderr
     lines = error_lines(proc.stderr)
     assert len(lines) == 1 and expected in lines[0], proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
-    json_proc = pixcut("remove", photo_path, second, "--out-dir", tmp_path / "out", *flags, "--json")
+    json_proc = pixcut("remove", photo_path, second, "--out-dir", tmp_path / "out", *flags, "--json", env=env)
     events = [json.loads(line) for line in json_proc.stdout.splitlines()]
     assert json_proc.returncode == 2 and [e["event"] for e in events] == ["error"] and events[0]["input"] is None
 

@@ -18,7 +18,7 @@ from pixcut.engine.models import resolve_model
 from pixcut.engine.onnx_to_ncnn import UnsupportedGraphError, convert
 from pixcut.engine.session import NCNN, ONNXRUNTIME, clear_sessions, get_session
 from pixcut.engine.tensors import to_tensor
-from pixcut.errors import ModelError
+from pixcut.errors import OptionsError
 
 REPO = Path(__file__).resolve().parents[2]
 ASTRONAUT = REPO / "docs" / "samples" / "astronaut.jpg"
@@ -191,7 +191,17 @@ def test_auto_keeps_onnxruntime_for_other_families_and_refuses_a_bad_setting(fre
     assert get_session(path).runtime == ONNXRUNTIME  # a family nobody declared
     assert get_session(path, family="u2net").runtime == NCNN
     fresh.setenv("PIXCUT_RUNTIME", "tensorflow")
-    with pytest.raises(ModelError, match="PIXCUT_RUNTIME"):
+    with pytest.raises(OptionsError, match="PIXCUT_RUNTIME"):
         get_session(path, family="u2net")
-    # A caller's explicit choice wins over the environment.
+    # A caller's explicit choice wins over the environment, as `pixcut remove --runtime` does.
     assert get_session(path, family="u2net", runtime="onnxruntime").runtime == ONNXRUNTIME
+    from pixcut.backends import BackendSettings, create_backend
+    from pixcut.cli.main import build_parser
+    from pixcut.cli.remove import settings_from_args
+
+    args = build_parser().parse_args(["remove", "in.png", "--runtime", "onnxruntime"])
+    name, settings = settings_from_args(args, {})
+    assert settings.runtime == ONNXRUNTIME
+    assert create_backend(name, settings).engine.session.runtime == ONNXRUNTIME
+    fresh.delenv("PIXCUT_RUNTIME")
+    assert BackendSettings().runtime is None and get_engine().session.runtime == NCNN

@@ -20,7 +20,7 @@ from PIL import Image
 from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError
 from pixcut.imageio import load_input, read_bytes
-from pixcut.options import RemovalOptions, parse_endpoint, parse_threads
+from pixcut.options import RemovalOptions, parse_endpoint, parse_runtime, parse_threads
 from pixcut.result import RemovalResult
 
 DEFAULT_BACKEND = "local"
@@ -91,11 +91,12 @@ class BackendSettings:
     decontaminate: bool = False  # offline engine: remove the old background's colour from soft edges
 
     def __post_init__(self) -> None:
-        # Checked here, once, so a bad --endpoint or --threads fails before a batch starts
+        # Checked here, once, so a bad --endpoint, --threads or runtime fails before a batch starts
         # instead of once per input (the rules themselves live in options.py).
         if self.endpoint is not None:
             self.endpoint = parse_endpoint(self.endpoint)
         self.threads = parse_threads(self.threads)
+        self.runtime = parse_runtime(self.runtime)
 
 
 class Backend(Protocol):

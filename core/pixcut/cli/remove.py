@@ -22,7 +22,7 @@ from pixcut.credentials import Credentials
 from pixcut.errors import OptionsError, PixcutError
 from pixcut.hosts.hostkit import PROTOCOL
 from pixcut.imageio import CONVERTED_FOR_UPLOAD
-from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, VERTICAL_ALIGNMENTS, RemovalOptions
+from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, RUNTIMES, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
 from pixcut.watch import WatchedFolder, run_watch
 
@@ -87,6 +87,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     be.add_argument("--timeout", type=float, default=180.0, metavar="S", help="idle timeout (default 180 s)")
     add_model_arguments(be)
     be.add_argument("--threads", type=int, help="offline engine threads (default: all cores)")
+    be.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="offline engine runtime (default: $PIXCUT_RUNTIME, else auto: ncnn for U^2-Net models on a CPU, "
+        "else ONNX Runtime)",
+    )
     be.add_argument(
         "--decontaminate",
         action="store_true",
@@ -167,6 +173,7 @@ def settings_from_args(args: argparse.Namespace, config: dict[str, Any]) -> tupl
         model=args.model,
         model_family=args.model_family,
         threads=args.threads,
+        runtime=args.runtime,
         decontaminate=args.decontaminate,
     )
     return backend, settings

@@ -13,7 +13,7 @@ to force ``CPUExecutionProvider`` on a machine whose GPU is busy. The provider a
 Runtime: on a CPU, models of a family the ncnn translator covers (U^2-Net) run on ncnn, whose
 float32 Winograd convolutions do the same arithmetic with fewer multiplications (u2netp: 0.31
 instead of 0.44 s per core, outputs within 1e-5; see :mod:`pixcut.engine.onnx_to_ncnn`).
-``PIXCUT_RUNTIME`` = ``auto`` (default), ``onnxruntime`` or ``ncnn`` overrides the choice; a
+``PIXCUT_RUNTIME`` (or ``--runtime``) = ``auto`` (default), ``onnxruntime`` or ``ncnn`` overrides the choice; a
 graph the translator does not cover, or a missing ``ncnn``/``onnx`` package, falls back to ONNX
 Runtime. :attr:`ManagedSession.runtime` says which one runs.
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pixcut.errors import ModelError
+from pixcut.options import parse_runtime
 
 #: Accelerators we know work for these image models, best first. TensorRT is left out on purpose:
 #: it compiles an engine on first use (minutes) and needs per-shape caches.
@@ -42,7 +43,6 @@ CPU = "CPUExecutionProvider"
 
 ONNXRUNTIME = "onnxruntime"
 NCNN = "ncnn"
-RUNTIMES = ("auto", ONNXRUNTIME, NCNN)
 #: Families whose graphs the ncnn translator covers, checked output for output against ONNX
 #: Runtime in tests/engine/test_ncnn_runtime.py (u2netp and u2net).
 NCNN_FAMILIES = frozenset({"u2net"})
@@ -134,11 +134,7 @@ def choose_runtime(family: str | None, providers: list[str] | tuple[str, ...], w
 
     ``wanted`` (a caller's explicit choice) wins over ``PIXCUT_RUNTIME``, which wins over auto.
     """
-    wanted = (wanted or os.environ.get("PIXCUT_RUNTIME", "auto")).strip().lower() or "auto"
-    if wanted not in RUNTIMES:
-        raise ModelError(
-            f"runtime {wanted!r} is not one of {', '.join(RUNTIMES)} (set by PIXCUT_RUNTIME or serve --runtime)"
-        )
+    wanted = parse_runtime(wanted) or "auto"
     if wanted == ONNXRUNTIME:
         return ONNXRUNTIME
     if wanted == "auto" and (family not in NCNN_FAMILIES or providers[0] != CPU):

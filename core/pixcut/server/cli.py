@@ -17,6 +17,7 @@ import sys
 
 from pixcut.config import add_model_arguments
 from pixcut.errors import PixcutError
+from pixcut.options import RUNTIMES
 
 INSTALL_HINT = "pip install 'pixcut[server]'"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -121,7 +122,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     eng.add_argument("--threads", type=int, help="inference threads per request (default: all cores)")
     eng.add_argument(
         "--runtime",
-        choices=("onnxruntime", "ncnn", "auto"),
+        choices=RUNTIMES,
         default=None,
         help="inference runtime (default: $PIXCUT_RUNTIME, else auto: ncnn for U^2-Net models on a CPU, "
         "as in the CLI; figures in docs/server.md)",
