@@ -20,7 +20,6 @@ import os
 import queue
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -271,6 +270,9 @@ def run_batch(
 
     # Wakes late-starting workers early when the queue is drained or the batch is stopped.
     wake = threading.Event()
+    # Set after every item, so the calling thread sees the last one finish at once: it polled every
+    # 50 ms before, which every one-image `pixcut remove` (each GIMP or Krita run) waited out.
+    finished = threading.Event()
     # What escaped process_item (a bug, or a reporter that raised): the batch stops and the
     # calling thread re-raises it, instead of waiting for items no worker will take.
     escaped: list[BaseException] = []
@@ -292,6 +294,7 @@ def run_batch(
                 return
             finally:
                 work.task_done()
+                finished.set()
 
     threads = [
         threading.Thread(target=worker, args=(i,), name=f"pixcut-worker-{i}", daemon=True)
@@ -302,7 +305,9 @@ def run_batch(
     with sigterm_stops(stop, summary):
         try:
             while work.unfinished_tasks and not stop.is_set():
-                time.sleep(0.05)
+                # A timeout, so a SIGTERM handler's stop is seen; Ctrl-C interrupts the wait itself.
+                finished.wait(0.25)
+                finished.clear()
         except KeyboardInterrupt:
             stop.set()
     wake.set()

@@ -192,3 +192,17 @@ def test_a_reporter_that_raises_stops_the_batch_and_reaches_the_caller(tmp_path)
     with pytest.raises(RuntimeError, match="reporter bug"):
         run_batch(items, process, report, jobs=1)
     assert len(processed) == 1
+
+
+def test_an_offline_removal_never_imports_the_http_client(tmp_path, photo_path):
+    """Each GIMP or Krita run is a cold `pixcut remove`: requests (about 90 ms to import) is the
+    cloud backend's, loaded on its first call only."""
+    script = (
+        "import sys\n"
+        "from pixcut.cli.main import main\n"
+        f"code = main(['remove', {str(photo_path)!r}, '-o', {str(tmp_path / 'out.png')!r}, '-q'])\n"
+        "print(code, 'requests' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert proc.stdout.split() == ["0", "False"], proc.stderr
+    assert (tmp_path / "out.png").read_bytes().startswith(b"\x89PNG")

@@ -22,11 +22,11 @@ import json
 import re
 import threading
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
 from PIL import Image
 
 from pixcut import __version__
@@ -49,6 +49,9 @@ from pixcut.imageio import ProviderUpload, provider_upload, read_metadata, read_
 from pixcut.options import RemovalOptions
 from pixcut.result import RemovalResult, ResultInfo
 
+if TYPE_CHECKING:
+    import requests
+
 DEFAULT_ENDPOINT = "https://api.pixian.ai/api/v2/remove-background"
 USER_AGENT = f"pixcut/{__version__}"  # the package's one version string
 
@@ -56,14 +59,28 @@ USER_AGENT = f"pixcut/{__version__}"  # the package's one version string
 CREDENTIALS_HINT = (
     "set PIXIAN_API_ID and PIXIAN_API_SECRET, or run 'pixcut config set-credentials' (the offline backend needs none)"
 )
-# Connection failures: requests raises these for a refused/reset connection, a timeout and a
-# body cut short (ChunkedEncodingError covers a Content-Length the body did not reach).
-NETWORK_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+
+
+@cache
+def _requests() -> Any:
+    """``requests``, imported on the first cloud call: its import (about 90 ms) was paid by every
+    ``pixcut`` command, offline ones and each GIMP/Krita run included, since this module is a
+    default plug-in loaded with the others."""
+    import requests
+
+    return requests
+
+
+def network_errors() -> tuple[type[Exception], ...]:
+    """Connection failures: requests raises these for a refused/reset connection, a timeout and a
+    body cut short (ChunkedEncodingError covers a Content-Length the body did not reach)."""
+    requests = _requests()
+    return (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    )
 
 
 def is_provider_endpoint(url: str) -> bool:
@@ -125,9 +142,9 @@ class PixianBackend:
     # Per-thread state: the provider asks that threads back off independently.
     @property
     def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
+        session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _requests().Session()
             session.headers["User-Agent"] = USER_AGENT
             self._local.session = session
         return session
@@ -210,7 +227,7 @@ class PixianBackend:
                     auth=auth,
                     timeout=(settings.connect_timeout, settings.read_timeout),
                 )
-            except NETWORK_ERRORS as exc:
+            except network_errors() as exc:
                 network_failures += 1
                 if network_failures > settings.max_server_retries:
                     raise NetworkError(
@@ -219,7 +236,7 @@ class PixianBackend:
                     ) from None
                 settings.sleep(settings.network_backoff * 2 ** (network_failures - 1))
                 continue
-            except requests.RequestException as exc:  # an unusable URL: the same answer every time
+            except _requests().RequestException as exc:  # an unusable URL: the same answer every time
                 raise NetworkError(f"{mask_url(self.endpoint)}: {type(exc).__name__}: {exc}") from None
             if response.status_code == 200:
                 self._set_429(0)
@@ -254,6 +271,7 @@ class PixianBackend:
 
 
 def _network_failure(exc: Exception) -> str:
+    requests = _requests()
     if isinstance(exc, requests.Timeout):
         return "did not answer in time"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
