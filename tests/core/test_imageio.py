@@ -10,7 +10,7 @@ from support import png_with_declared_size
 
 from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
 from pixcut.imageio import downscale_to, exif_orientation, load_input, upright_size
-from pixcut.png_chunks import find_chunk, iter_chunks
+from pixcut.png_chunks import MAX_CHUNKS, find_chunk, iter_chunks
 
 
 def encoded(image: Image.Image, fmt: str, **kw) -> bytes:
@@ -88,6 +88,14 @@ def test_the_chunk_walk_stops_at_truncated_and_foreign_data():
     assert list(iter_chunks(huge)) == [] and find_chunk(huge, b"eXIf") is None
     with Image.open(io.BytesIO(data[: data.index(b"eXIf") + 10])) as image:
         assert exif_orientation(image, data[: data.index(b"eXIf") + 10]) == 1
+    # Empty chunks by the thousand before the eXIf: the walk gives up after MAX_CHUNKS.
+    iend = data.rindex(b"IEND") - 4
+    empty = struct.pack(">I", 0) + b"tEXt" + struct.pack(">I", zlib.crc32(b"tEXt"))
+    exif_at = data.index(b"eXIf") - 4
+    for count, found in ((100, True), (MAX_CHUNKS, False)):
+        padded = data[:exif_at] + empty * count + data[exif_at:iend] + data[iend:]
+        assert (find_chunk(padded, b"eXIf") is not None) == found
+        assert upright_size(padded) == ((20, 30) if found else (30, 20))
 
 
 def test_sixteen_bit_grey_keeps_its_tones():
