@@ -16,6 +16,11 @@ instead of 0.44 s per core, outputs within 1e-5; see :mod:`pixcut.engine.onnx_to
 ``PIXCUT_RUNTIME`` (or ``--runtime``) = ``auto`` (default), ``onnxruntime`` or ``ncnn`` overrides the choice; a
 graph the translator does not cover, or a missing ``ncnn``/``onnx`` package, falls back to ONNX
 Runtime. :attr:`ManagedSession.runtime` says which one runs.
+
+Not offered, measured on a CPU with AVX512_BF16 (#9): OpenVINO runs u2netp in 0.11-0.13 s on 2 cores
+in bfloat16, against ncnn's 0.19-0.21 s, but its dev-split IoU fell from 0.8409 to 0.8356 (the gate
+allows 0.001), and keeping the 160-320 px convolutions in float32 to win it back cost all the speed;
+in float32 it takes 0.22 s. ncnn's bf16 storage gained 8% with the same rounding.
 """
 
 from __future__ import annotations
