@@ -11,11 +11,14 @@
    pipeline in the same process; pixcut's distance to it is printed.
 3. A batch of ``--batch`` JPEGs, whole command wall time: ``pixcut remove DIR --out-dir OUT`` vs
    ``rembg p -m u2netp DIR OUT``, alternating for ``--batch-rounds`` rounds.
+4. One 1 MP image from the command line in a fresh process (what each GIMP or Krita run costs):
+   ``pixcut remove IMG -o OUT`` vs ``rembg i -m u2netp IMG OUT``, alternating for ``--cold-rounds``.
 
 The peer lives in .bench-venv (``bash benchmarks/setup-peer.sh``); without it only pixcut's figures are
 printed. The images are generated (``_images.photo_like``), or ``--photo FILE`` resized to each size.
 
-    .venv/bin/python benchmarks/engine.py [--repeat 5] [--rounds 2] [--batch 50] [--batch-rounds 1] [--photo FILE]
+    .venv/bin/python benchmarks/engine.py [--repeat 5] [--rounds 2] [--batch 50] [--batch-rounds 1]
+        [--cold-rounds 5] [--photo FILE]
 """
 
 from __future__ import annotations
@@ -184,6 +187,28 @@ def batch(tmp: Path, args: argparse.Namespace, peer: bool) -> None:
     shutil.rmtree(src)
 
 
+def cold_command(tmp: Path, args: argparse.Namespace, peer: bool) -> None:
+    """One 1 MP image through the command line, a fresh process each time: what a GIMP or Krita
+    run of ``pixcut remove`` costs (interpreter, imports, model load, first inference), against
+    ``rembg i``."""
+    image = tmp / "cold_1mp.jpg"
+    make_jpeg(image, 1, seed=7, photo=args.photo)
+    times: dict[str, list[float]] = {"pixcut": [], "rembg": []}
+    for round_ in range(args.cold_rounds):
+        times["pixcut"].append(
+            timed_command(
+                [str(PIXCUT_BIN), "remove", str(image), "-o", str(tmp / f"cold{round_}.png"), "-q"], dict(os.environ)
+            )
+        )
+        if peer:
+            cut = tmp / f"cold_rembg{round_}.png"
+            times["rembg"].append(timed_command([str(REMBG), "i", "-m", "u2netp", str(image), str(cut)], peer_env()))
+    print(f"\none 1 MP image from the command line (a fresh process), median of {args.cold_rounds} alternating rounds")
+    print(f"  {'':<24} {'pixcut':>10} {'rembg i':>10}   {'ratio':>7}")
+    theirs = statistics.median(times["rembg"]) if times["rembg"] else None
+    row("seconds", statistics.median(times["pixcut"]), theirs, ".2f")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per process, after a warm-up")
@@ -193,6 +218,7 @@ def main() -> None:
     parser.add_argument("--batch-megapixels", type=float, default=1.0)
     parser.add_argument("--batch-rounds", type=int, default=1)
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--cold-rounds", type=int, default=5, help="fresh-process command-line runs (0: none)")
     parser.add_argument("--photo", type=Path, help="resize this photo to each size instead of generating one")
     args = parser.parse_args()
     peer = have_peer()
@@ -204,6 +230,8 @@ def main() -> None:
             per_image(tmp, megapixels, args, peer)
         if not args.skip_batch:
             batch(tmp, args, peer)
+        if args.cold_rounds:
+            cold_command(tmp, args, peer)
 
 
 if __name__ == "__main__":
