@@ -15,8 +15,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_QUEUE = 8
 #: Two removals at once, on ncnn as on ONNX Runtime. With u2netp on 2 cores against ``rembg s``,
-#: 1 MP uploads at 1 / 4 / 16 clients: ncnn with 2 workers 1.12x / 1.25x / 1.47x the req/s, p99
-#: 0.85x / 0.69x / 0.59x, peak 1112 MiB; ncnn with 1 worker 1.05-1.16x / 1.06-1.14x / 1.18-1.28x in
+#: 1 MP uploads at 1 / 4 / 16 clients: ncnn with 2 workers 1.14x / 1.32x / 1.49x the req/s, p99
+#: 0.94x / 0.69x / 0.51x, peak 1149 MiB; ncnn with 1 worker 1.05-1.16x / 1.06-1.14x / 1.18-1.28x in
 #: 720 MiB; ONNX Runtime with 2 workers 0.93x / 0.92x / 0.97x in 784 MiB.
 DEFAULT_WORKERS = 2
 DEFAULT_MAX_BODY_MB = 50.0
