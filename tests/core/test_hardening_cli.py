@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from support import Canned
@@ -189,8 +190,19 @@ def test_a_reporter_that_raises_stops_the_batch_and_reaches_the_caller(tmp_path)
         if event["event"] == "result":
             raise RuntimeError("reporter bug")
 
-    with pytest.raises(RuntimeError, match="reporter bug"):
-        run_batch(items, process, report, jobs=1)
+    outcome: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            run_batch(items, process, report, jobs=1)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=batch, daemon=True)
+    thread.start()
+    thread.join(timeout=60)  # before the fix the batch waited forever for items no worker would take
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError) and "reporter bug" in str(outcome[0])
     assert len(processed) == 1
 
 
