@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -165,3 +166,21 @@ def signal_batch_after_first_result(
     rest, _ = proc.communicate(timeout=timeout)
     events += [json.loads(line) for line in rest.splitlines() if line.strip()]
     return proc.returncode, events
+
+
+def raised_within(func: Callable[[], object], timeout: float = 60.0) -> BaseException | None:
+    """Run ``func`` in a daemon thread and return what it raised (None if nothing). A ``func``
+    still running after ``timeout`` fails the test: for code whose bug is a hang, not an error."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            func()
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"still running after {timeout:g} s"
+    return raised[0] if raised else None

@@ -4,10 +4,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
-from support import Canned
+from support import Canned, raised_within
 
 from pixcut.batch import BatchItem, run_batch
 
@@ -190,19 +189,9 @@ def test_a_reporter_that_raises_stops_the_batch_and_reaches_the_caller(tmp_path)
         if event["event"] == "result":
             raise RuntimeError("reporter bug")
 
-    outcome: list[BaseException] = []
-
-    def batch() -> None:
-        try:
-            run_batch(items, process, report, jobs=1)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=batch, daemon=True)
-    thread.start()
-    thread.join(timeout=60)  # before the fix the batch waited forever for items no worker would take
-    assert not thread.is_alive()
-    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError) and "reporter bug" in str(outcome[0])
+    # Before the fix the batch waited forever for items no worker would take.
+    raised = raised_within(lambda: run_batch(items, process, report, jobs=1))
+    assert isinstance(raised, RuntimeError) and "reporter bug" in str(raised)
     assert len(processed) == 1
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import make_photo
+from support import make_photo, raised_within
 
 from pixcut.errors import OptionsError
 from pixcut.watch import WatchedFolder, run_watch
@@ -174,16 +174,5 @@ def test_a_reporter_that_raises_ends_the_watch_instead_of_stalling_it(tmp_path):
         if event["event"] == "result":
             raise RuntimeError("reporter bug")
 
-    outcome: list[BaseException] = []
-
-    def watch() -> None:
-        try:
-            run_watch(WatchedFolder(watched_dir, out, ".png"), process, report, settle=0.1)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive() and processed == ["a.png"]
-    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError)
+    raised = raised_within(lambda: run_watch(WatchedFolder(watched_dir, out, ".png"), process, report, settle=0.1))
+    assert isinstance(raised, RuntimeError) and processed == ["a.png"]
