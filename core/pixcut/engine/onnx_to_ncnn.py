@@ -211,10 +211,7 @@ def _split_wide_concat_convs(
     """Concat -> Convolution becomes one Convolution per part, summed, then the ReLU (see
     SPLIT_CONCAT_MIN_ELEMENTS): the same sum of products, without the concatenated map."""
     producer = {out: layer for layer in layers for out in layer.outputs}
-    readers: dict[str, int] = defaultdict(int)
-    for layer in layers:
-        for name in layer.inputs:
-            readers[name] += 1
+    readers = _reader_counts(layers)
     result: list[_Layer] = []
     split: set[str] = set()
     for layer in layers:
@@ -322,14 +319,20 @@ def _size_from_shape_of(
     return (ref[1], ref[2])
 
 
+def _reader_counts(layers: list[_Layer]) -> defaultdict[str, int]:
+    """How many layers read each blob."""
+    readers: defaultdict[str, int] = defaultdict(int)
+    for layer in layers:
+        for name in layer.inputs:
+            readers[name] += 1
+    return readers
+
+
 def _serialise(
     layers: list[_Layer], in_name: str, outputs: list[str], input_shape: tuple[int, int, int, int]
 ) -> NcnnNet:
     """Add the Split layers ncnn wants, number the blobs and write both files' contents."""
-    readers: dict[str, int] = defaultdict(int)
-    for layer in layers:
-        for name in layer.inputs:
-            readers[name] += 1
+    readers = _reader_counts(layers)
     for name in outputs:
         readers[name] += 1
     final: list[_Layer] = []
