@@ -82,8 +82,8 @@ def write_png(image: Image.Image, level: int, *, workers: int | None = None, **s
             data = data[:4] + struct.pack(">I", image.height) + data[8:]
         elif kind == b"IDAT":
             if not wrote_idat:
-                for start in range(0, len(idat), IDAT_CHUNK_BYTES):
-                    out += _chunk(b"IDAT", idat[start : start + IDAT_CHUNK_BYTES])
+                for offset in range(0, len(idat), IDAT_CHUNK_BYTES):
+                    out += _chunk(b"IDAT", idat[offset : offset + IDAT_CHUNK_BYTES])
                 wrote_idat = True
             continue
         out += _chunk(kind, data)

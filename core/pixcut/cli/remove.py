@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         stop=stop,
         start_fields=start_fields(backend.name),
     )
-    return EXIT_READER_GONE if report.closed else batch_exit_code(summary)
+    return batch_exit_code(summary, reader_gone=report.closed)
 
 
 def _shown(path: Path) -> str:
@@ -250,7 +250,7 @@ def _watch(
     watched = WatchedFolder(Path(args.watch), Path(args.out_dir), extension, recursive=args.recursive)
     process = _processor(options, backend, args.delta)
     summary = run_watch(watched, process, report, stop=stop, start_fields=start_fields(backend.name))
-    return EXIT_READER_GONE if report.closed else batch_exit_code(summary)
+    return batch_exit_code(summary, reader_gone=report.closed)
 
 
 def _processor(options: RemovalOptions, backend: Backend, delta: bool) -> Callable[[BatchItem], dict[str, Any]]:
@@ -276,9 +276,12 @@ def start_fields(backend_name: str) -> dict[str, Any]:
     return fields
 
 
-def batch_exit_code(summary: BatchSummary) -> int:
-    """143 after SIGTERM, 130 after Ctrl-C, 2 when an input was refused for its options (a usage
-    error, e.g. a margin making the result too large), 1 when any input failed, else 0."""
+def batch_exit_code(summary: BatchSummary, *, reader_gone: bool = False) -> int:
+    """141 when the reader of the events went away (it stopped the batch), 143 after SIGTERM, 130
+    after Ctrl-C, 2 when an input was refused for its options (a usage error, e.g. a margin making
+    the result too large), 1 when any input failed, else 0."""
+    if reader_gone:
+        return EXIT_READER_GONE
     if summary.interrupted:
         return 143 if summary.terminated else 130
     if summary.options_failed:
