@@ -29,21 +29,19 @@ def error_lines(stderr: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("flags", "expected"),
+    ("flags", "env", "expected"),
     [
-        (["--threads", "0"], "threads"),
-        (["PIXCUT_RUNTIME=tensorflow"], "PIXCUT_RUNTIME: expected one of auto, onnxruntime, ncnn"),
-        (["--endpoint", "notaurl"], "not an http(s) URL"),
-        (["--endpoint", f"ftp://user:{SECRET}@example.com/x"], "not an http(s) URL"),
+        (["--threads", "0"], {}, "threads"),
+        ([], {"PIXCUT_RUNTIME": "tensorflow"}, "PIXCUT_RUNTIME: expected one of auto, onnxruntime, ncnn"),
+        (["--endpoint", "notaurl"], {}, "not an http(s) URL"),
+        (["--endpoint", f"ftp://user:{SECRET}@example.com/x"], {}, "not an http(s) URL"),
     ],
     ids=["threads-0", "bad-PIXCUT_RUNTIME", "endpoint-notaurl", "endpoint-ftp-with-password"],
 )
-def test_bad_threads_or_endpoint_fail_once_before_the_batch(tmp_path, photo_path, flags, expected):
+def test_bad_threads_or_endpoint_fail_once_before_the_batch(tmp_path, photo_path, flags, env, expected):
     """Item 7 (and 5): validated before any input is tried: exit 2, one line, the password masked."""
     second = tmp_path / "second.png"
     second.write_bytes(photo_path.read_bytes())
-    env = dict(flag.split("=", 1) for flag in flags if "=" in flag and not flag.startswith("-"))
-    flags = [flag for flag in flags if flag.split("=", 1)[0] not in env]
     proc = pixcut("remove", photo_path, second, "--out-dir", tmp_path / "out", *flags, env=env)
     assert proc.returncode == 2, proc.stderr
     lines = error_lines(proc.stderr)
