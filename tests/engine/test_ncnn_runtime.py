@@ -205,3 +205,23 @@ def test_auto_keeps_onnxruntime_for_other_families_and_refuses_a_bad_setting(fre
     assert create_backend(name, settings).engine.session.runtime == ONNXRUNTIME
     fresh.delenv("PIXCUT_RUNTIME")
     assert BackendSettings().runtime is None and get_engine().session.runtime == NCNN
+
+
+def test_one_output_and_rgb_input_convolutions_pick_their_own_kernels() -> None:
+    """The side outputs and the RGB input layer run on ncnn's direct kernel (see ``conv_featmask``);
+    every other convolution keeps Winograd without im2col+GEMM."""
+    from pixcut.engine.onnx_to_ncnn import FEATMASK_NO_SGEMM, FEATMASK_NO_WINOGRAD
+
+    masks: dict[tuple[int, int], set[int]] = {}
+    for line in convert(str(resolve_model().path)).param.splitlines():
+        fields = line.split()
+        if fields[0] != "Convolution":
+            continue
+        params = dict(field.split("=") for field in fields[6:])
+        out_c = int(params["0"])
+        in_c = int(params["6"]) // (out_c * int(params["1"]) * int(params["11"]))
+        kind = (1 if out_c == 1 else 2, 1 if in_c < 8 else 2)
+        masks.setdefault(kind, set()).add(int(params["31"]))
+    assert masks[(1, 2)] == {FEATMASK_NO_SGEMM | FEATMASK_NO_WINOGRAD}  # side outputs 64 -> 1, fuse 6 -> 1
+    assert masks[(2, 1)] == {FEATMASK_NO_SGEMM | FEATMASK_NO_WINOGRAD}  # 3 -> 64 at 320x320
+    assert masks[(2, 2)] == {FEATMASK_NO_SGEMM}
