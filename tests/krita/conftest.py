@@ -21,8 +21,8 @@ def krita_ready():
     """Krita must exist; in CI a missing Krita fails (``.ci/setup-krita`` installs it), never skips."""
     if not kritaharness.krita_available():
         if os.environ.get("CI"):
-            pytest.fail("krita/xvfb-run missing in CI: .ci/setup-krita should have installed them")
-        pytest.skip("krita and xvfb-run are not installed (run .ci/setup-krita)")
+            pytest.fail("krita/Xvfb missing in CI: .ci/setup-krita should have installed them")
+        pytest.skip("krita and Xvfb are not installed (run .ci/setup-krita)")
 
 
 @pytest.fixture(scope="session")

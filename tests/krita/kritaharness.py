@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +25,62 @@ from pixcut.hosts import krita as krita_host
 HERE = Path(__file__).parent
 DRIVER = HERE / "driver"
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
-SCREEN = "-screen 0 1280x1024x24"
+SCREEN = ["-screen", "0", "1280x1024x24"]
 
 
 def krita_available() -> bool:
-    return bool(shutil.which("krita") and shutil.which("xvfb-run"))
+    return bool(shutil.which("krita") and shutil.which("Xvfb"))
+
+
+@contextmanager
+def xvfb(log: Path, timeout: float = 30) -> Iterator[str]:
+    """A private Xvfb for one Krita run; yields its DISPLAY.
+
+    Not ``xvfb-run -a``: that picks the first display number without a lock file, so a test
+    could get the number of the previous test's server while that server was still shutting down
+    and then lose the socket to its clean-up ("could not connect to display :104", once in CI),
+    and a server killed mid-exit left a stale lock each time. Here Xvfb chooses a free number
+    itself (``-displayfd``) and reports it only once it accepts connections, and it is waited for
+    on the way out, so no two servers ever overlap.
+    """
+    read_end, write_end = os.pipe()
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", *SCREEN],
+            pass_fds=(write_end,),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    os.close(write_end)
+    try:
+        number = _read_display(read_end, server, timeout)
+        yield f":{number}"
+    finally:
+        os.close(read_end)
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _read_display(fd: int, server: subprocess.Popen, timeout: float) -> str:
+    """The display number Xvfb writes to ``-displayfd`` once it is ready (a line of digits)."""
+    deadline = time.monotonic() + timeout
+    text = b""
+    while not text.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or server.poll() is not None:
+            raise RuntimeError(f"Xvfb did not start (exit {server.poll()}); see the Krita log")
+        if select.select([fd], [], [], min(left, 0.5))[0]:
+            chunk = os.read(fd, 16)
+            if not chunk:
+                raise RuntimeError(f"Xvfb closed its display pipe (exit {server.wait(timeout=5)})")
+            text += chunk
+    return text.decode().strip()
 
 
 @dataclass
@@ -108,11 +162,12 @@ def run_krita(profile: Profile, job: dict, workdir: Path, timeout: float = 90) -
     job_file = workdir / "job.json"
     job_file.write_text(json.dumps(job))
     log = workdir / "krita.log"
+    log.write_bytes(b"")
     started = time.monotonic()
-    with log.open("wb") as out:
+    with xvfb(log) as display, log.open("ab") as out:
         proc = subprocess.Popen(
-            ["xvfb-run", "-a", "-s", SCREEN, "krita", "--nosplash"],
-            env=profile.env(job_file),
+            ["krita", "--nosplash"],
+            env=dict(profile.env(job_file), DISPLAY=display),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -135,7 +190,7 @@ def run_krita(profile: Profile, job: dict, workdir: Path, timeout: float = 90) -
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    """Krita, Xvfb and any pixcut child share the session we started: end them all."""
+    """Krita and any pixcut child share the session we started: end them all."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
