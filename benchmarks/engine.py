@@ -6,7 +6,7 @@
    with ``new_session("u2netp")``. Each measurement runs in a fresh process (so the peak RSS is that
    pipeline's own), and the two alternate for ``--rounds`` rounds so both see the same machine state;
    every line prints the ratio pixcut / rembg.
-2. The floor: bare JPEG decode + one inference on a ready tensor + PNG encoding of the cutout with
+2. The floor: bare decode + one inference on a ready tensor + PNG encoding of the cutout with
    pixcut's default settings (``_floor.py``), timed stage by stage alternately with pixcut's full
    pipeline in the same process; pixcut's distance to it is printed.
 3. A batch of ``--batch`` JPEGs, whole command wall time: ``pixcut remove DIR --out-dir OUT`` vs
@@ -15,10 +15,11 @@
    ``pixcut remove IMG -o OUT`` vs ``rembg i -m u2netp IMG OUT``, alternating for ``--cold-rounds``.
 
 The peer lives in .bench-venv (``bash benchmarks/setup-peer.sh``); without it only pixcut's figures are
-printed. The images are generated (``_images.photo_like``), or ``--photo FILE`` resized to each size.
+printed. The images are generated (``_images.photo_like``), or ``--photo FILE`` resized to each size;
+sections 1 and 4 read JPEGs, or PNGs with ``--input png`` (what the GIMP and Krita plug-ins hand over).
 
     .venv/bin/python benchmarks/engine.py [--repeat 5] [--rounds 2] [--batch 50] [--batch-rounds 1]
-        [--cold-rounds 5] [--photo FILE]
+        [--cold-rounds 5] [--photo FILE] [--input jpg|png]
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def single(impl: str, image: Path, repeat: int) -> dict[str, Any]:
     return run_child([CHILD, impl, str(image), str(repeat), str(HERE)], python, env)
 
 
-def make_jpeg(path: Path, megapixels: float, seed: int = 0, photo: Path | None = None) -> None:
+def make_input(path: Path, megapixels: float, seed: int = 0, photo: Path | None = None) -> None:
+    """A photo-like test image at ``megapixels``, as a JPEG or a PNG by ``path``'s suffix."""
     sys.path.insert(0, str(HERE))
     from _images import photo_like, size_4_3
     from PIL import Image
@@ -109,7 +111,10 @@ def make_jpeg(path: Path, megapixels: float, seed: int = 0, photo: Path | None =
             rgb = source.convert("RGB")
         scale = (megapixels * 1e6 / (rgb.width * rgb.height)) ** 0.5
         image = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.Resampling.LANCZOS)
-    image.save(path, "JPEG", quality=92)
+    if path.suffix == ".png":
+        image.save(path, "PNG")  # Pillow's default level, like a GIMP or Krita layer export
+    else:
+        image.save(path, "JPEG", quality=92)
 
 
 def timed_command(cmd: list[str], env: dict[str, str]) -> float:
@@ -130,8 +135,8 @@ def row(label: str, ours: float, theirs: float | None, fmt: str, goal: str = "")
 
 
 def per_image(tmp: Path, megapixels: int, args: argparse.Namespace, peer: bool) -> None:
-    image = tmp / f"photo_{megapixels}mp.jpg"
-    make_jpeg(image, megapixels, photo=args.photo)
+    image = tmp / f"photo_{megapixels}mp.{args.input}"
+    make_input(image, megapixels, photo=args.photo)
     runs: dict[str, list[dict[str, Any]]] = {"pixcut": [], "rembg": []}
     for _ in range(args.rounds):  # alternate, so both pipelines see the same machine state
         for impl in ("pixcut", "rembg") if peer else ("pixcut",):
@@ -144,7 +149,9 @@ def per_image(tmp: Path, megapixels: int, args: argparse.Namespace, peer: bool) 
 
     with Image.open(image) as im:
         size = f"{im.width}x{im.height}"
-    print(f"\n{megapixels} MP ({size}), median of {args.repeat} runs x {args.rounds} alternating rounds")
+    print(
+        f"\n{megapixels} MP {args.input.upper()} ({size}), median of {args.repeat} runs x {args.rounds} alternating rounds"
+    )
     print(f"  {'':<24} {'pixcut':>10} {'rembg':>10}   {'ratio':>7}   goal")
     ours = med("pixcut", "median")
     assert ours is not None
@@ -165,7 +172,7 @@ def batch(tmp: Path, args: argparse.Namespace, peer: bool) -> None:
     src = tmp / "batch"
     src.mkdir()
     for i in range(args.batch):
-        make_jpeg(src / f"img{i:03d}.jpg", args.batch_megapixels, seed=i, photo=args.photo)
+        make_input(src / f"img{i:03d}.jpg", args.batch_megapixels, seed=i, photo=args.photo)
     times: dict[str, list[float]] = {"pixcut": [], "rembg": []}
     for round_ in range(args.batch_rounds):
         out_a, out_b = tmp / f"out_pixcut{round_}", tmp / f"out_rembg{round_}"
@@ -191,8 +198,8 @@ def cold_command(tmp: Path, args: argparse.Namespace, peer: bool) -> None:
     """One 1 MP image through the command line, a fresh process each time: what a GIMP or Krita
     run of ``pixcut remove`` costs (interpreter, imports, model load, first inference), against
     ``rembg i``."""
-    image = tmp / "cold_1mp.jpg"
-    make_jpeg(image, 1, seed=7, photo=args.photo)
+    image = tmp / f"cold_1mp.{args.input}"
+    make_input(image, 1, seed=7, photo=args.photo)
     times: dict[str, list[float]] = {"pixcut": [], "rembg": []}
     for round_ in range(args.cold_rounds):
         times["pixcut"].append(
@@ -203,7 +210,10 @@ def cold_command(tmp: Path, args: argparse.Namespace, peer: bool) -> None:
         if peer:
             cut = tmp / f"cold_rembg{round_}.png"
             times["rembg"].append(timed_command([str(REMBG), "i", "-m", "u2netp", str(image), str(cut)], peer_env()))
-    print(f"\none 1 MP image from the command line (a fresh process), median of {args.cold_rounds} alternating rounds")
+    print(
+        f"\none 1 MP {args.input.upper()} from the command line (a fresh process), "
+        f"median of {args.cold_rounds} alternating rounds"
+    )
     print(f"  {'':<24} {'pixcut':>10} {'rembg i':>10}   {'ratio':>7}")
     theirs = statistics.median(times["rembg"]) if times["rembg"] else None
     row("seconds", statistics.median(times["pixcut"]), theirs, ".2f")
@@ -220,6 +230,12 @@ def main() -> None:
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--cold-rounds", type=int, default=5, help="fresh-process command-line runs (0: none)")
     parser.add_argument("--photo", type=Path, help="resize this photo to each size instead of generating one")
+    parser.add_argument(
+        "--input",
+        choices=["jpg", "png"],
+        default="jpg",
+        help="the single-image and command-line inputs' format (png: what GIMP and Krita hand over); the batch is JPEG",
+    )
     args = parser.parse_args()
     peer = have_peer()
     peer_note = ".bench-venv" if peer else "MISSING (bash benchmarks/setup-peer.sh): pixcut only"

@@ -28,6 +28,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from pixcut.encoding import NO_METADATA, OutputMetadata, encode
 from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
 from pixcut.png_chunks import find_chunk
+from pixcut.png_decode import fast_decode
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF through Pillow's Image.open, like every other format
 
@@ -132,7 +133,11 @@ def load_input(
     if orientation is None:
         orientation = exif_orientation(image, data)
     try:
-        image.load()  # the first frame of a multi-frame file
+        decoded = fast_decode(image, data)  # libspng for a plain 8-bit RGB(A) PNG
+        if decoded is None:
+            image.load()  # the first frame of a multi-frame file
+        else:
+            image = decoded
         metadata = _read_metadata(image)
         image, metadata = _to_rgb_space(image, metadata)
         if orientation != 1:

@@ -1,0 +1,73 @@
+"""PNG pixels through libspng (``pyspng``) where it gives Pillow's pixels, in half the time.
+
+Why: a PNG is what GIMP and Krita hand to ``pixcut remove`` on every click and what most
+clients upload to ``pixcut serve``, and Pillow's decoder undoes the rows' filters one byte at a
+time. libspng's SIMD unfiltering decoded a generated 1 MP photo in 13 ms instead of 25 ms and a
+12 MP one in 150 ms instead of 285 ms (RGBA: 14 vs 28 ms and 184 vs 319 ms), the same pixels.
+
+Only the plain case takes this path: an 8-bit RGB or RGBA PNG, not animated, without a colour
+key, and with no text, EXIF or XMP chunk after the pixel data (Pillow reads those only while it
+decodes, so its header already holds every piece of metadata pixcut keeps). Anything else, and
+an install without ``pyspng`` (it comes with the ``local`` extra), is decoded by Pillow.
+
+pyspng keeps the GIL while it decodes (13 ms at 1 MP). Decoding happens in the worker that
+then runs the model, which releases it for far longer, so the server's event loop only waits
+as long as it does for any Python step of a removal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from pixcut.errors import ImageError
+from pixcut.png_chunks import PNG_SIGNATURE, iter_chunks
+
+#: Colour types libspng decodes here: truecolour (2) and truecolour with alpha (6), at 8 bits.
+_MODES = {2: "RGB", 6: "RGBA"}
+#: Chunks Pillow reads into ``info`` only when they come after the pixel data.
+_LATE_METADATA = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
+
+
+def _pyspng() -> Any | None:
+    try:
+        import pyspng
+    except ImportError:
+        return None
+    return pyspng
+
+
+def fast_decode(header: Image.Image, data: bytes) -> Image.Image | None:
+    """The pixels of ``data`` (opened, not decoded, as ``header``) as a new image with the
+    header's ``info``; None when this path does not apply and Pillow should decode.
+
+    Raises ImageError when libspng cannot decode a file the checks let through (a corrupt or
+    truncated pixel stream), with the same wording as Pillow's failures.
+    """
+    if header.format != "PNG" or not data.startswith(PNG_SIGNATURE) or len(data) < 33:
+        return None
+    bit_depth, colour_type = data[24], data[25]
+    mode = _MODES.get(colour_type)
+    if bit_depth != 8 or mode is None or header.mode != mode or "transparency" in header.info:
+        return None
+    seen_pixels = False
+    for kind, _start, _end in iter_chunks(data):
+        if kind == b"acTL":
+            return None  # animated: Pillow decides which frame is the first
+        if kind == b"IDAT":
+            seen_pixels = True
+        elif seen_pixels and kind in _LATE_METADATA:
+            return None
+    pyspng = _pyspng()
+    if pyspng is None:
+        return None
+    try:
+        pixels = pyspng.load(data, mode)
+    except RuntimeError as exc:  # libspng's errors ("pyspng: could not decode image: ...")
+        raise ImageError(f"Failed to read the supplied image: {exc}") from None
+    if pixels.shape[:2] != (header.height, header.width):
+        raise ImageError("Failed to read the supplied image: the pixel data does not match its header")
+    image = Image.fromarray(pixels)
+    image.info = dict(header.info)
+    return image
