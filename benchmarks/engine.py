@@ -150,7 +150,8 @@ def per_image(tmp: Path, megapixels: int, args: argparse.Namespace, peer: bool) 
     with Image.open(image) as im:
         size = f"{im.width}x{im.height}"
     print(
-        f"\n{megapixels} MP {args.input.upper()} ({size}), median of {args.repeat} runs x {args.rounds} alternating rounds"
+        f"\n{megapixels} MP {args.input.upper()} ({size}), "
+        f"median of {args.repeat} runs x {args.rounds} alternating rounds"
     )
     print(f"  {'':<24} {'pixcut':>10} {'rembg':>10}   {'ratio':>7}   goal")
     ours = med("pixcut", "median")
