@@ -132,3 +132,19 @@ def test_a_damaged_pixel_stream_is_an_image_error_on_both_paths(damage, decoder,
         monkeypatch.setattr(png_decode, "_pyspng", lambda: None)
     with pytest.raises(ImageError, match="Failed to read the supplied image"):
         load_input(bad)
+
+
+def test_pixcut_serve_caps_the_gil_holding_decoder(monkeypatch):
+    """A decode through pyspng holds the GIL, so the server's app leaves PNGs above
+    SERVER_MAX_PIXELS to Pillow (its event loop stalled for up to 172 ms on 12 MP PNGs)."""
+    from pixcut.server.app import create_app
+    from pixcut.server.config import ServeConfig
+
+    monkeypatch.setattr(png_decode, "MAX_PIXELS", None)  # put back after the test
+    small, large = _png(_photo("RGB", (1000, 1000))), _png(_photo("RGB", (2001, 2000)))
+    assert png_decode.fast_decode(_header(large), large) is not None  # no cap on the command line
+    create_app(ServeConfig())
+    assert png_decode.MAX_PIXELS == png_decode.SERVER_MAX_PIXELS == 4_000_000
+    assert png_decode.fast_decode(_header(small), small) is not None
+    assert png_decode.fast_decode(_header(large), large) is None
+    assert load_input(large).image.tobytes() == _photo("RGB", (2001, 2000)).tobytes()

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from pixcut import __version__
+from pixcut import __version__, png_decode
 from pixcut.api import remove_background as run_removal
 from pixcut.backends import BASE64_LIMIT, Backend, BackendSettings, ImageInput, create_backend
 from pixcut.errors import OptionsError, PixcutError, RequestTooLargeError, ServerError
@@ -148,6 +148,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(config: ServeConfig) -> FastAPI:
     """The server application for ``config``; run it with uvicorn (``pixcut serve`` does)."""
     state = ServerState(config)
+    png_decode.MAX_PIXELS = png_decode.SERVER_MAX_PIXELS  # bounds the GIL-holding PNG decoder
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
