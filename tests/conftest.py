@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import ScriptedServer, make_photo
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The translated-model cache (``PIXCUT_CACHE_DIR``) in a folder of the test session's own, for
+    this process and every pixcut process the tests start, never the user's."""
+    folder = tmp_path_factory.mktemp("pixcut-cache")
+    before = os.environ.get("PIXCUT_CACHE_DIR")
+    os.environ["PIXCUT_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("PIXCUT_CACHE_DIR", None)
+    else:
+        os.environ["PIXCUT_CACHE_DIR"] = before
 
 
 @pytest.fixture

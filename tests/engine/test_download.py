@@ -301,12 +301,21 @@ def test_a_catalogue_entry_without_a_hash_is_not_offered(
 
 
 def test_remove_deletes_the_model_and_leaves_the_wheel_default_alone(
-    catalogue_env: tuple[str, ServerState, Path], capsys: pytest.CaptureFixture[str]
+    catalogue_env: tuple[str, ServerState, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from pixcut.engine import ncnn_cache
+
     _, _, models_dir = catalogue_env
+    monkeypatch.setenv("PIXCUT_CACHE_DIR", str(tmp_path / "cache"))
     assert run_cli(capsys, "models", "pull", "standin", "-q")[0] == 0
+    ncnn_cache.translate(models_dir / "standin.onnx")  # what its first ncnn run leaves behind
+    assert len(list(ncnn_cache.cache_dir().iterdir())) == 3
     code, out, _ = run_cli(capsys, "models", "remove", "standin")
     assert code == 0 and "removed" in out and not (models_dir / "standin.onnx").exists()
+    assert not list(ncnn_cache.cache_dir().iterdir()) and out.count("removed") == 4  # the model and its entry
     code, _, err = run_cli(capsys, "models", "remove", "standin")
     assert code == 1 and "not installed" in err
     code, _, err = run_cli(capsys, "models", "remove", "u2netp")

@@ -432,17 +432,10 @@ _verified_lock = threading.Lock()
 _verified: dict[tuple[str, int, int, str], str] = {}
 
 
-def verify_checksum(path: Path, checksum: tuple[str, str], *, fix: str) -> None:
-    """Raise :class:`ModelError` unless ``path`` hashes to ``checksum`` = (algorithm, hex).
-
-    The result is memoised per (path, size, mtime, algorithm) so a 170 MB model is hashed once
-    per process, not once per engine.
-    """
-    algorithm, expected = checksum
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise ModelError(f"model file {path} cannot be read ({exc}); {fix}") from exc
+def known_digest(path: Path, algorithm: str = "sha256") -> str:
+    """``file_digest(path, algorithm)``, memoised per (path, size, mtime, algorithm), so a 170 MB
+    model is hashed once per process, however many engines verify it or key a cache by it."""
+    st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns, algorithm)
     with _verified_lock:
         digest = _verified.get(key)
@@ -450,6 +443,16 @@ def verify_checksum(path: Path, checksum: tuple[str, str], *, fix: str) -> None:
         digest = file_digest(path, algorithm)
         with _verified_lock:
             _verified[key] = digest
+    return digest
+
+
+def verify_checksum(path: Path, checksum: tuple[str, str], *, fix: str) -> None:
+    """Raise :class:`ModelError` unless ``path`` hashes to ``checksum`` = (algorithm, hex)."""
+    algorithm, expected = checksum
+    try:
+        digest = known_digest(path, algorithm)
+    except OSError as exc:
+        raise ModelError(f"model file {path} cannot be read ({exc}); {fix}") from exc
     if digest.lower() != expected.lower():
         raise ModelError(
             f"model file {path} is corrupt or not the expected model ({algorithm} {digest}, expected {expected}); {fix}"

