@@ -294,3 +294,31 @@ def test_an_address_where_nothing_listens_is_a_quick_usage_error(tmp_path: Path)
     )
     assert proc.returncode == 2
     assert "--ray-address 127.0.0.1:1: nothing answers there" in proc.stderr
+
+
+def test_a_reader_that_goes_away_stops_the_ray_job_like_sigpipe_and_a_rerun_finishes(tmp_path: Path) -> None:
+    """`pixcut remove DIR --ray --json | head -1`: the plain batch's rule, exit 141 with no
+    traceback and whole outputs only; the manifest lets a rerun do the rest."""
+    make_folder(tmp_path / "in", 60)
+    out = tmp_path / "out"
+    command = [*PIXCUT, "remove", str(tmp_path / "in"), "--out-dir", str(out), "--ray", "--json"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "start" and first["total"] == 60
+    proc.stdout.close()  # what `head -1` does after its line
+    try:
+        status = proc.wait(timeout=300)
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read().decode()
+    assert status == 141, stderr[-2000:]
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    written = sorted(out.glob("*.png"))
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in written)
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]  # no temporaries left
+    rerun = subprocess.run([*command], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    summary = json.loads(rerun.stdout.splitlines()[-1])
+    assert summary["event"] == "summary" and summary["done"] + summary["skipped"] == 60 and not summary["failed"]
+    assert len(list(out.glob("*.png"))) == 60

@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         if args.ray or args.ray_address:
             from pixcut.ray.cli import run_on_ray
 
-            return run_on_ray(args, options, backend_name, settings, report)
+            return run_on_ray(args, options, backend_name, settings, report, stop)
         extension = EXTENSIONS[options.resolved_format]
         if args.watch:
             return _watch(args, options, backend, extension, report, stop)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import threading
 
 from pixcut.backends import BackendSettings
-from pixcut.batch import Event
+from pixcut.cli.reporting import StreamReporter
 from pixcut.errors import OptionsError
 from pixcut.options import RemovalOptions
 from pixcut.ray.pipeline import remove_backgrounds
@@ -17,9 +17,13 @@ def run_on_ray(
     options: RemovalOptions,
     backend: str,
     settings: BackendSettings,
-    report: Callable[[Event], None],
+    report: StreamReporter,
+    stop: threading.Event,
 ) -> int:
     """Run the batch on Ray; the plain batch's exit codes, and 1 when Ray itself stopped the job.
+
+    ``stop`` is the plain batch's: the reporter sets it when the reader of the events goes away,
+    and the job then stops like after Ctrl-C, with exit code 141.
 
     Resuming needs no flag: the manifest in ``--out-dir`` says what is done (``--skip-existing`` is implied).
     """
@@ -42,5 +46,6 @@ def run_on_ray(
         address=args.ray_address,
         jobs=args.jobs,
         ramp_interval=args.ramp_interval,
+        stop=stop,
     )
-    return batch_exit_code(run.summary) or (1 if run.summary.stopped_by else 0)
+    return batch_exit_code(run.summary, reader_gone=report.closed) or (1 if run.summary.stopped_by else 0)

@@ -83,6 +83,7 @@ def remove_backgrounds(
     ramp_initial: int = RAMP_INITIAL,
     ramp_interval: float = RAMP_INTERVAL,
     restart_workers: bool = True,
+    stop: threading.Event | None = None,
     **option_values: Any,
 ) -> RayRun:
     """Remove the background of every image in ``dataset_or_paths`` on Ray, writing results below ``out``.
@@ -98,6 +99,8 @@ def remove_backgrounds(
     at most ``jobs`` (1..100, default 5) requests in flight over the whole cluster, ramped up from
     ``ramp_initial`` by one every ``ramp_interval`` seconds. A killed actor is restarted and its batch
     retried (Ray Data's default); ``restart_workers=False`` fails the job instead, and a rerun does the rest.
+    Setting ``stop`` (from another thread) stops the job as Ctrl-C does: no new batch starts, what
+    finished is in the manifest (the CLI sets it when the reader of its events goes away).
     """
     opts = options or RemovalOptions()
     if option_values:
@@ -129,6 +132,7 @@ def remove_backgrounds(
             ramp_initial=ramp_initial,
             ramp_interval=ramp_interval,
             restart_workers=restart_workers,
+            stop=stop if stop is not None else threading.Event(),
         )
 
 
@@ -152,6 +156,7 @@ def _run(
     ramp_initial: int,
     ramp_interval: float,
     restart_workers: bool,
+    stop: threading.Event,
 ) -> RayRun:
     import ray
     import ray.data
@@ -254,7 +259,7 @@ def _run(
             summary.stopped_by = str(row["error"]["message"])
 
     started = time.time()
-    stop = threading.Event()  # set by SIGTERM: the job stops like after Ctrl-C (the plain batch's rule)
+    # ``stop`` is set by SIGTERM or by the caller: the job stops like after Ctrl-C (the plain batch's rule).
     if mapped is not None:
         batches = iter(mapped.iter_batches(batch_size=None, batch_format="numpy"))
     try:
