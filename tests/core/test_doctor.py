@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,9 @@ def test_a_fresh_install_is_healthy_offline(home):
     assert "local" in checks["backends"]["detail"] and "pixian" in checks["backends"]["detail"]
     assert checks["gimp"]["status"] == "info" and "not installed" in checks["gimp"]["detail"]
     assert checks["credentials"]["status"] == "info"  # not needed offline
+    cache = os.environ["PIXCUT_CACHE_DIR"]  # the test session's own (tests/conftest.py)
+    assert checks["cache"]["status"] == "info" and checks["cache"]["detail"].startswith(cache)
+    assert re.search(r": [1-9][0-9]* ncnn translation", checks["cache"]["detail"])  # at least u2netp's, just made
 
 
 def test_a_missing_model_is_a_problem_with_the_fix(home, tmp_path):

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         Check("pixcut", INFO, f"{__version__} (Python {sys.version.split()[0]}, {sys.executable})"),
         check_backends(),
         check_engine(args.model),
+        check_cache(),
         *check_cloud(),
         check_gimp(),
         check_krita(),
@@ -118,6 +119,28 @@ def check_engine(model: str | None) -> Check:
         )
 
     return _guard("engine", probe)
+
+
+def check_cache() -> Check:
+    """Where the engine keeps translated models, and how much they take (after check_engine, so a
+    first run's entry is counted)."""
+
+    def probe() -> Check:
+        try:
+            from pixcut.engine import ncnn_cache
+        except ImportError:
+            return Check("cache", INFO, "not used (the offline engine is not installed)")
+        folder = ncnn_cache.cache_dir()
+        files = [path for path in folder.iterdir() if path.is_file()] if folder.is_dir() else []
+        entries = sum(1 for path in files if path.suffix == ".json")
+        size = sum(path.stat().st_size for path in files)
+        return Check(
+            "cache",
+            INFO,
+            f"{folder}: {entries} ncnn translation(s), {size / 1e6:.1f} MB (PIXCUT_CACHE_DIR moves it; safe to delete)",
+        )
+
+    return _guard("cache", probe)
 
 
 def check_cloud() -> list[Check]:
