@@ -19,6 +19,8 @@ decode holds the GIL for about 50 ms; larger uploads are decoded by Pillow.
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
 from PIL import Image
@@ -38,12 +40,23 @@ MAX_PIXELS: int | None = None
 SERVER_MAX_PIXELS = 4_000_000
 
 
+_import_lock = threading.Lock()
+
+
+@functools.cache
 def _pyspng() -> Any | None:
-    try:
-        import pyspng
-    except ImportError:
-        return None
-    return pyspng
+    """The ``pyspng`` module, or None without it; looked up once per process.
+
+    Under a lock: when an import fails, a second thread importing at the same moment can be handed
+    the half-made module (measured with a batch's two workers and a broken ``pyspng``: every later
+    input failed with "has no attribute 'load'").
+    """
+    with _import_lock:
+        try:
+            import pyspng
+        except ImportError:
+            return None
+    return pyspng if callable(getattr(pyspng, "load", None)) else None
 
 
 def fast_decode(header: Image.Image, data: bytes) -> Image.Image | None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -148,3 +151,25 @@ def test_pixcut_serve_caps_the_gil_holding_decoder(monkeypatch):
     assert png_decode.fast_decode(_header(small), small) is not None
     assert png_decode.fast_decode(_header(large), large) is None
     assert load_input(large).image.tobytes() == _photo("RGB", (2001, 2000)).tobytes()
+
+
+def test_a_broken_pyspng_install_falls_back_to_pillow_in_a_two_worker_batch(tmp_path):
+    """An importable-but-failing ``pyspng`` (a broken wheel) must not fail inputs; two workers
+    importing it at once used to hand one of them the half-made module."""
+    broken = tmp_path / "site"
+    broken.mkdir()
+    (broken / "pyspng.py").write_text("raise ImportError('a broken libspng build')\n")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(12):
+        (inputs / f"p{i:02d}.png").write_bytes(_png(_photo("RGB", (160 + i, 120))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(broken), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pixcut", "remove", str(inputs), "--out-dir", str(tmp_path / "out"), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list((tmp_path / "out").glob("*.png"))) == 12
