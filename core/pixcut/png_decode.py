@@ -8,7 +8,8 @@ time. libspng's SIMD unfiltering decoded a generated 1 MP photo in 13 ms instead
 Only the plain case takes this path: an 8-bit RGB or RGBA PNG, not animated, without a colour
 key, and with no text, EXIF or XMP chunk after the pixel data (Pillow reads those only while it
 decodes, so its header already holds every piece of metadata pixcut keeps). Anything else, and
-an install without ``pyspng`` (it comes with the ``local`` extra), is decoded by Pillow.
+an install without ``pyspng`` (it comes with the ``local`` extra, except on Intel Macs, which it has
+no wheels for), is decoded by Pillow.
 
 pyspng keeps the GIL while it decodes: 13 ms at 1 MP, 150 ms at 12 MP. Nothing waits on it in a
 command-line run, but ``pixcut serve``'s event loop does: during 12 MP PNG removals its
