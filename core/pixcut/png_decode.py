@@ -70,9 +70,9 @@ def fast_decode(header: Image.Image, data: bytes) -> Image.Image | None:
     Raises ImageError when libspng cannot decode a file the checks let through (a corrupt or
     truncated pixel stream), with the same wording as Pillow's failures.
     """
-    if header.format != "PNG" or not data.startswith(PNG_SIGNATURE) or len(data) < 33:
+    if header.format != "PNG" or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 33:
         return None
-    bit_depth, colour_type = data[24], data[25]
+    bit_depth, colour_type = data[24], data[25]  # IHDR's data: width, height, bit depth, colour type
     mode = _MODES.get(colour_type)
     if bit_depth != 8 or mode is None or header.mode != mode or "transparency" in header.info:
         return None
