@@ -130,14 +130,12 @@ def check_cache() -> Check:
             from pixcut.engine import ncnn_cache
         except ImportError:
             return Check("cache", INFO, "not used (the offline engine is not installed)")
-        folder = ncnn_cache.cache_dir()
-        files = [path for path in folder.iterdir() if path.is_file()] if folder.is_dir() else []
-        entries = sum(1 for path in files if path.suffix == ".json")
-        size = sum(path.stat().st_size for path in files)
+        entries, size = ncnn_cache.usage()
         return Check(
             "cache",
             INFO,
-            f"{folder}: {entries} ncnn translation(s), {size / 1e6:.1f} MB (PIXCUT_CACHE_DIR moves it; safe to delete)",
+            f"{ncnn_cache.cache_dir()}: {entries} ncnn translation(s), {size / 1e6:.1f} MB "
+            "(PIXCUT_CACHE_DIR moves it; safe to delete)",
         )
 
     return _guard("cache", probe)

@@ -69,19 +69,28 @@ def translate(model: Path) -> NcnnNet:
     if cached is not None:
         return cached
     net = onnx_to_ncnn.convert(str(model))
-    _write(folder, stem, net)
+    _write(folder, model_sha, stem, net)
     return net
 
 
-def forget(model_sha256: str) -> list[Path]:
-    """Delete the cached translations of the model file with this SHA-256 (``pixcut models remove``
-    calls it, so a removed model leaves no weights behind); return what was deleted."""
+def forget(model_sha256: str, *, keep: str | None = None) -> list[Path]:
+    """Delete the cached translations of the model file with this SHA-256, except the entry named
+    ``keep`` (a stem); return what was deleted. ``pixcut models remove`` calls it so a removed
+    model leaves no weights behind, and a new entry so its model's older ones go."""
     folder = cache_dir()
     removed = []
     for path in sorted(folder.glob(f"{model_sha256}.*")) if folder.is_dir() else []:
-        path.unlink(missing_ok=True)
-        removed.append(path)
+        if keep is None or not path.name.startswith(keep + "."):
+            path.unlink(missing_ok=True)
+            removed.append(path)
     return removed
+
+
+def usage() -> tuple[int, int]:
+    """(entries, bytes) in the cache folder, for ``pixcut doctor``."""
+    folder = cache_dir()
+    files = [path for path in folder.iterdir() if path.is_file()] if folder.is_dir() else []
+    return sum(1 for path in files if path.suffix == ".json"), sum(path.stat().st_size for path in files)
 
 
 def _read(folder: Path, stem: str) -> NcnnNet | None:
@@ -108,7 +117,7 @@ def _read(folder: Path, stem: str) -> NcnnNet | None:
         return None
 
 
-def _write(folder: Path, stem: str, net: NcnnNet) -> None:
+def _write(folder: Path, model_sha: str, stem: str, net: NcnnNet) -> None:
     param = net.param.encode("utf-8")
     meta = {
         "input_blob": net.input_blob,
@@ -122,9 +131,6 @@ def _write(folder: Path, stem: str, net: NcnnNet) -> None:
         write_atomic(folder / f"{stem}.param", param)
         write_atomic(folder / f"{stem}.bin", net.weights)
         write_atomic(folder / f"{stem}.json", json.dumps(meta, indent=1).encode("utf-8"))
-        model_sha = stem.split(".", 1)[0]
-        for old in folder.glob(f"{model_sha}.*"):
-            if not old.name.startswith(stem + "."):
-                old.unlink(missing_ok=True)
+        forget(model_sha, keep=stem)  # the model's entries from other translator versions
     except Exception as exc:  # the cache is an optimisation: a read-only or full disk costs only time
         logger.debug("could not store the ncnn translation in %s: %s", folder, exc)
