@@ -225,3 +225,34 @@ def test_one_output_and_rgb_input_convolutions_pick_their_own_kernels() -> None:
     assert masks[(1, 2)] == {FEATMASK_NO_SGEMM | FEATMASK_NO_WINOGRAD}  # side outputs 64 -> 1, fuse 6 -> 1
     assert masks[(2, 1)] == {FEATMASK_NO_SGEMM | FEATMASK_NO_WINOGRAD}  # 3 -> 64 at 320x320
     assert masks[(2, 2)] == {FEATMASK_NO_SGEMM}
+
+
+def test_only_concatenations_wider_than_their_convolution_run_per_part() -> None:
+    """u2netp's two 64+64 -> 64 decoder convolutions (at 320 and 160) run per part, without the
+    concatenated map; its 16+16 -> 64 ones at 320x320 read their concatenation (see
+    ``SPLIT_CONCAT_MIN_ELEMENTS``: splitting those saved no memory and cost 6% of a run)."""
+    import ncnn
+
+    net = convert(str(resolve_model().path))
+    lines = [line.split() for line in net.param.splitlines()[2:]]
+    concat_outputs = {fields[4 + int(fields[2])] for fields in lines if fields[0] == "Concat"}
+    runner = ncnn.Net()
+    runner.load_param_mem(net.param)
+    runner.load_model_mem(net.weights)
+    extractor = runner.create_extractor()
+    extractor.input(net.input_blob, ncnn.Mat(np.zeros((3, 320, 320), dtype=np.float32)))
+    parts: dict[str, list[tuple[int, int]]] = {}
+    whole: list[tuple[int, int, int]] = []  # (input channels, output channels, side)
+    for fields in lines:
+        if fields[0] != "Convolution":
+            continue
+        params = dict(field.split("=") for field in fields[6:])
+        out_c = int(params["0"])
+        in_c = int(params["6"]) // (out_c * int(params["1"]) * int(params["11"]))
+        if "_part" in fields[1]:
+            parts.setdefault(fields[1].split("_part")[0], []).append((in_c, out_c))
+        elif fields[4] in concat_outputs:
+            whole.append((in_c, out_c, extractor.extract(fields[4])[1].w))
+    assert sorted(parts.values()) == [[(64, 64), (64, 64)]] * 2
+    assert whole.count((32, 64, 320)) == 2  # the first stage's last layer and the last decoder's
+    assert not [conv for conv in whole if conv[0] > conv[1] and conv[0] * conv[2] ** 2 >= 128 * 160 * 160]

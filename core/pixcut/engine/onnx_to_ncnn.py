@@ -41,13 +41,21 @@ MAGIC = 7767517
 FEATMASK_NO_SGEMM = 32
 #: Bit 6: no Winograd convolution (see :func:`conv_featmask`).
 FEATMASK_NO_WINOGRAD = 64
-#: A convolution that reads a channel concatenation at least this large (channels x height x width)
-#: is run as one convolution per part, summed, instead of on the concatenation. U^2-Net's decoders
-#: concatenate two 64-channel maps before a 128-channel convolution; at 320x320 that concatenation
-#: (52 MB), its padded copy and its Winograd transform (95 MB) are the largest buffers of a run.
-#: Split at or above 128 x 160 x 160 (u2netp's two largest decoder convolutions): the peak of a
-#: 2-thread run fell from 628 to 508 MB and that of two concurrent 1-thread runs from 1233 to
-#: 779 MB, at the same speed. Splitting every concatenation (50 in u2netp) cost 10-16% in speed.
+#: A convolution that reads a channel concatenation at least this large (channels x height x width),
+#: and wider than its own output, is run as one convolution per part, summed, instead of on the
+#: concatenation. U^2-Net's decoders concatenate two 64-channel maps before a 128-channel
+#: convolution; at 320x320 that concatenation (52 MB), its padded copy and its Winograd transform
+#: (95 MB) are the largest buffers of a run. Split at or above 128 x 160 x 160 (u2netp's two largest
+#: decoder convolutions): the peak of a 2-thread run fell from 628 to 508 MB and that of two
+#: concurrent 1-thread runs from 1233 to 779 MB, at the same speed. Splitting every concatenation
+#: (50 in u2netp) cost 10-16% in speed.
+#:
+#: Only a concatenation wider than the convolution's output is split: the parts' running sum is an
+#: output-sized map, added and then rectified in two more passes, so a narrower one saves no memory
+#: and costs time. u2netp's two 16+16 -> 64 convolutions at 320x320 had been split too: leaving them
+#: whole took a 2-thread run from 184 to 173 ms (A/B in one process, 60 alternations), its peak from
+#: 503 to 518 MB, and two concurrent 1-thread runs from 777-848 to 721-769 MB. u2net's speed did not
+#: change.
 SPLIT_CONCAT_MIN_ELEMENTS = 128 * 160 * 160
 
 
@@ -234,7 +242,8 @@ def _split_wide_concat_convs(
     layers: list[_Layer], shapes: dict[str, tuple[int, int, int]], outputs: set[str]
 ) -> list[_Layer]:
     """Concat -> Convolution becomes one Convolution per part, summed, then the ReLU (see
-    SPLIT_CONCAT_MIN_ELEMENTS): the same sum of products, without the concatenated map."""
+    SPLIT_CONCAT_MIN_ELEMENTS): the same sum of products, without the concatenated map, where
+    that map is large and wider than the convolution's output."""
     producer = {out: layer for layer in layers for out in layer.outputs}
     readers = _reader_counts(layers)
     result: list[_Layer] = []
@@ -249,6 +258,7 @@ def _split_wide_concat_convs(
             or readers[joined] != 1
             or joined in outputs
             or math.prod(shapes[joined]) < SPLIT_CONCAT_MIN_ELEMENTS
+            or shapes[joined][0] <= layer.params[0]  # no wider than the output: nothing saved
         ):
             result.append(layer)
             continue
