@@ -73,9 +73,10 @@ def canonical_cutout(cutout: Image.Image) -> Image.Image:
 def _with_alpha(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
     """A new RGBA image: ``rgb`` where ``alpha`` > 0, zero colour where it is 0.
 
-    One LUT and one channel multiply (three times faster than a masked paste at 12 MP), strip by
-    strip on every core into the one full-size result: done whole, the mask, its RGB merge and the
-    product were 150 MB of temporaries at 12 MP.
+    One LUT and one per-channel minimum with the 0/255 mask (``ImageChops.darker``: the same bytes
+    as a multiply, which divides by 255, at 12 MP 83 -> 50 ms; a masked paste was three times slower
+    than the multiply), strip by strip on every core into the one full-size result: done whole, the
+    mask, its RGB merge and the product were 150 MB of temporaries at 12 MP.
     """
     cutout = Image.new("RGBA", rgb.size)
     cutout.info = rgb.info.copy()  # the ICC profile travels with the pixels (Delta PNG keeps it)
@@ -84,7 +85,7 @@ def _with_alpha(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
         box = (0, rows[0], rgb.width, rows[1])
         part_alpha = alpha.crop(box)
         keep = part_alpha.point(_KEEP_VISIBLE)
-        part = ImageChops.multiply(rgb.crop(box), Image.merge("RGB", (keep, keep, keep)))
+        part = ImageChops.darker(rgb.crop(box), Image.merge("RGB", (keep, keep, keep)))
         part.putalpha(part_alpha)
         cutout.paste(part, box[:2])
 
