@@ -24,7 +24,6 @@ from pixcut.hosts.hostkit import PROTOCOL
 from pixcut.imageio import CONVERTED_FOR_UPLOAD
 from pixcut.options import OUTPUT_FORMATS, OUTPUT_TYPES, RUNTIMES, VERTICAL_ALIGNMENTS, RemovalOptions
 from pixcut.result import EXTENSIONS
-from pixcut.watch import WatchedFolder, run_watch
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -245,6 +244,8 @@ def _watch(
     stop: threading.Event,
 ) -> int:
     """``--watch DIR --out-dir OUT``: see pixcut.watch."""
+    from pixcut.watch import WatchedFolder, run_watch  # here: watchfiles costs every other run 10 ms
+
     if args.inputs or args.output or not args.out_dir:
         raise OptionsError("--watch DIR takes no INPUT and no -o: give --out-dir OUT (outside DIR)")
     watched = WatchedFolder(Path(args.watch), Path(args.out_dir), extension, recursive=args.recursive)
