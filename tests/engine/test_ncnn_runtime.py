@@ -207,6 +207,13 @@ def test_auto_keeps_onnxruntime_for_other_families_and_refuses_a_bad_setting(fre
     assert BackendSettings().runtime is None and get_engine().session.runtime == NCNN
 
 
+def _convolution(fields: list[str]) -> tuple[int, int, dict[str, str]]:
+    """(input channels, output channels, params) of a one-input Convolution line of an ncnn param file."""
+    params = dict(field.split("=") for field in fields[6:])
+    out_c = int(params["0"])
+    return int(params["6"]) // (out_c * int(params["1"]) * int(params["11"])), out_c, params
+
+
 def test_one_output_and_rgb_input_convolutions_pick_their_own_kernels() -> None:
     """The side outputs and the RGB input layer run on ncnn's direct kernel (see ``conv_featmask``);
     every other convolution keeps Winograd without im2col+GEMM."""
@@ -217,9 +224,7 @@ def test_one_output_and_rgb_input_convolutions_pick_their_own_kernels() -> None:
         fields = line.split()
         if fields[0] != "Convolution":
             continue
-        params = dict(field.split("=") for field in fields[6:])
-        out_c = int(params["0"])
-        in_c = int(params["6"]) // (out_c * int(params["1"]) * int(params["11"]))
+        in_c, out_c, params = _convolution(fields)
         kind = (1 if out_c == 1 else 2, 1 if in_c < 8 else 2)
         masks.setdefault(kind, set()).add(int(params["31"]))
     assert masks[(1, 2)] == {FEATMASK_NO_SGEMM | FEATMASK_NO_WINOGRAD}  # side outputs 64 -> 1, fuse 6 -> 1
@@ -232,6 +237,8 @@ def test_only_concatenations_wider_than_their_convolution_run_per_part() -> None
     concatenated map; its 16+16 -> 64 ones at 320x320 read their concatenation (see
     ``SPLIT_CONCAT_MIN_ELEMENTS``: splitting those saved no memory and cost 6% of a run)."""
     import ncnn
+
+    from pixcut.engine.onnx_to_ncnn import SPLIT_CONCAT_MIN_ELEMENTS
 
     net = convert(str(resolve_model().path))
     lines = [line.split() for line in net.param.splitlines()[2:]]
@@ -246,13 +253,11 @@ def test_only_concatenations_wider_than_their_convolution_run_per_part() -> None
     for fields in lines:
         if fields[0] != "Convolution":
             continue
-        params = dict(field.split("=") for field in fields[6:])
-        out_c = int(params["0"])
-        in_c = int(params["6"]) // (out_c * int(params["1"]) * int(params["11"]))
+        in_c, out_c, _ = _convolution(fields)
         if "_part" in fields[1]:
             parts.setdefault(fields[1].split("_part")[0], []).append((in_c, out_c))
         elif fields[4] in concat_outputs:
             whole.append((in_c, out_c, extractor.extract(fields[4])[1].w))
     assert sorted(parts.values()) == [[(64, 64), (64, 64)]] * 2
     assert whole.count((32, 64, 320)) == 2  # the first stage's last layer and the last decoder's
-    assert not [conv for conv in whole if conv[0] > conv[1] and conv[0] * conv[2] ** 2 >= 128 * 160 * 160]
+    assert not [conv for conv in whole if conv[0] > conv[1] and conv[0] * conv[2] ** 2 >= SPLIT_CONCAT_MIN_ELEMENTS]
