@@ -10,6 +10,7 @@
 # module imported by them can read it.
 __version__ = "0.1.0"
 
+from pixcut.allocator import tune_allocator
 from pixcut.api import remove_background
 from pixcut.backends import BackendSettings, ImageInput, create_backend
 from pixcut.errors import (
@@ -47,4 +48,5 @@ __all__ = [
     "create_backend",
     "hookimpl",
     "remove_background",
+    "tune_allocator",
 ]

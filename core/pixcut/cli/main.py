@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from pixcut import __version__
+from pixcut.allocator import tune_allocator
 from pixcut.cli.reporting import error_text
 from pixcut.errors import OptionsError, PixcutError, describe_exception
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    tune_allocator()  # this process is pixcut's: keep freed image memory for the next image
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

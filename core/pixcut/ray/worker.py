@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from pixcut.allocator import tune_allocator
 from pixcut.api import remove_background
 from pixcut.backends import Backend, BackendSettings, ImageInput, create_backend
 from pixcut.batch import BATCH_FATAL_ERRORS, error_event, result_event
@@ -46,6 +47,7 @@ class RemoveBatch:
     """The callable class given to ``Dataset.map_batches`` (constructed once per actor)."""
 
     def __init__(self, config: WorkerConfig) -> None:
+        tune_allocator()  # the actor's process exists to run this map step
         self.config = config
         backend: Backend = create_backend(config.backend, config.settings)
         if config.limiter is not None:
