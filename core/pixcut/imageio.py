@@ -6,7 +6,8 @@ is decoded, so a decompression bomb costs nothing. Truncated or unreadable files
 raise ``ImageError`` instead of crashing a batch or a server worker.
 
 Formats: the API's five (BMP, GIF, JPEG, PNG, TIFF) plus WebP and AVIF (Pillow's
-own codecs) and HEIC/HEIF (``pillow-heif``, registered here as a Pillow plug-in).
+own codecs) and HEIC/HEIF (``pi-heif``, pillow-heif's decode-only build without GPL code,
+registered here as a Pillow plug-in).
 A multi-frame file (animated GIF/WebP, multi-page TIFF, HEIF sequence) gives its
 first frame. Colour: the input's ICC profile is kept for the output; CMYK and grey
 images with a profile are converted to sRGB through it (LittleCMS, ``PIL.ImageCms``)
@@ -22,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pillow_heif
+import pi_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from pixcut.encoding import NO_METADATA, OutputMetadata, encode
@@ -30,7 +31,7 @@ from pixcut.errors import ImageError, ImageTooLargeError, UnsupportedImageError
 from pixcut.png_chunks import find_chunk
 from pixcut.png_decode import fast_decode
 
-pillow_heif.register_heif_opener()  # HEIC/HEIF through Pillow's Image.open, like every other format
+pi_heif.register_heif_opener()  # HEIC/HEIF through Pillow's Image.open, like every other format
 
 MAX_INPUT_PIXELS = 32_000_000
 #: The largest input file read from a stream (standard input, an object store): a 32 MP 16-bit RGBA

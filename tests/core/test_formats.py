@@ -1,6 +1,7 @@
-"""Formats and fidelity on real files the tests write with the same plug-ins pixcut reads them with.
+"""Formats and fidelity on real files the tests write with Pillow's plug-ins.
 
-Inputs WebP, AVIF (Pillow's codecs) and HEIC (pillow-heif); a JPEG with an embedded
+Inputs WebP, AVIF (Pillow's codecs) and HEIC (read by pi-heif; written here by pillow-heif, a test
+dependency, as pi-heif has no encoder); a JPEG with an embedded
 Display P3-like profile; a CMYK JPEG with a CMYK profile; EXIF/XMP kept or stripped;
 WebP output; the cloud's PNG conversion (a real HTTP server on 127.0.0.1 plays the
 service). Offline cases run the real ONNX engine.
@@ -324,3 +325,16 @@ def test_cmyk_jpeg_through_the_cli(tmp_path):
     assert out.mode == "RGBA" and out.info.get("icc_profile") == SRGB_ICC
     expected = load_input(path.read_bytes()).image
     opaque_pixels_equal(out, expected)
+
+
+def test_pixcut_reads_heic_with_pi_heif_and_never_loads_pillow_heif(tmp_path):
+    # pillow-heif's wheels carry the GPL x265 encoder; pixcut's own process must read HEIC without it.
+    heic = tmp_path / "shot.heic"
+    heic.write_bytes(write(make_photo((48, 32)), "HEIF"))
+    probe = (
+        "import sys; from PIL import Image; from pixcut.imageio import load_input; "
+        f"loaded = load_input({str(heic)!r}); "
+        "print(loaded.format, loaded.size, Image.OPEN['HEIF'][0].__module__, 'pillow_heif' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["HEIF", "(48,", "32)", "pi_heif.as_plugin", "False"]
