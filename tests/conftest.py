@@ -6,17 +6,18 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import pi_heif
 import pillow_heif
 import pytest
 from support import ScriptedServer, make_photo
 
-import pixcut.imageio  # registers pi-heif, pixcut's HEIC reader, with Pillow
+import pixcut.imageio  # noqa: F401  (registers pi-heif, pixcut's HEIC reader, with Pillow)
 
 # pixcut reads HEIC through pi-heif, which has no encoder; the tests make their HEIC inputs with
 # pillow-heif (a test dependency). Registering pillow-heif would also make it the reader, so pi-heif is
 # registered again after it: pillow-heif saves, pi-heif (what users run) opens.
 pillow_heif.register_heif_opener()
-pixcut.imageio.pi_heif.register_heif_opener()
+pi_heif.register_heif_opener()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,6 +23,7 @@ keep theirs. Other C libraries (musl, macOS, Windows) are left alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 #: ``mallopt`` parameter numbers from glibc's ``malloc.h``.
 M_TRIM_THRESHOLD = -1
@@ -45,7 +46,7 @@ def glibc_version() -> str | None:
         return None
 
 
-def user_configured(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
+def user_configured(environ: Mapping[str, str] | None = None) -> bool:
     """Whether the user configured glibc malloc's thresholds through the environment."""
     env = os.environ if environ is None else environ
     return any(name in env for name in USER_SETTINGS) or "glibc.malloc." in env.get("GLIBC_TUNABLES", "")
@@ -62,7 +63,7 @@ def tune_allocator() -> bool:
         return True
     if glibc_version() is None or user_configured():
         return False
-    import ctypes  # numpy has imported it already wherever pixcut runs the engine
+    import ctypes  # not at module level: 2 ms, paid anyway once numpy (which imports it) is loaded
 
     try:
         mallopt = ctypes.CDLL(None).mallopt
